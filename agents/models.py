@@ -1,0 +1,114 @@
+"""What the AI says and can do on a call."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from voiceops.phones import validate_e164
+
+
+class Tool(models.TextChoices):
+    END_CALL = "end_call", "End the call"
+    RECORD_OUTCOME = "record_outcome", "Record an outcome"
+    RECORD_SURVEY_ANSWER = "record_survey_answer", "Record a survey answer"
+    OPT_OUT = "opt_out", "Opt the caller out"
+    TRANSFER_TO_HUMAN = "transfer_to_human", "Transfer to a person"
+    SCHEDULE_CALLBACK = "schedule_callback", "Schedule a callback"
+
+
+class Voice(models.TextChoices):
+    ALLOY = "alloy"
+    ASH = "ash"
+    BALLAD = "ballad"
+    CEDAR = "cedar"
+    CORAL = "coral"
+    ECHO = "echo"
+    MARIN = "marin"
+    SAGE = "sage"
+    SHIMMER = "shimmer"
+    VERSE = "verse"
+
+
+def default_tools():
+    return [Tool.END_CALL, Tool.RECORD_OUTCOME, Tool.OPT_OUT, Tool.SCHEDULE_CALLBACK]
+
+
+def default_turn_detection():
+    return {
+        "type": "server_vad",
+        "threshold": 0.5,
+        "prefix_padding_ms": 300,
+        "silence_duration_ms": 500,
+    }
+
+
+def validate_tools(value) -> None:
+    known = set(Tool.values)
+    if not isinstance(value, list) or any(name not in known for name in value):
+        raise ValidationError(
+            f"{value!r} names a tool that does not exist; known tools: {', '.join(sorted(known))}."
+        )
+
+
+def validate_turn_detection(value) -> None:
+    if not isinstance(value, dict) or value.get("type") not in {"server_vad", "semantic_vad"}:
+        raise ValidationError("Turn detection needs a type: 'server_vad' or 'semantic_vad'.")
+    for key in ("prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms"):
+        if key in value and (not isinstance(value[key], int) or value[key] < 0):
+            raise ValidationError(f"Turn detection {key} must be a whole number of milliseconds.")
+    threshold = value.get("threshold", 0.5)
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ValidationError("Turn detection threshold must be between 0 and 1.")
+
+
+class Agent(models.Model):
+    organization = models.ForeignKey(
+        "campaigns.Organization", on_delete=models.CASCADE, related_name="agents"
+    )
+    name = models.CharField(max_length=200)
+    instructions = models.TextField(
+        help_text="Template; {{ contact.name }}, {{ organization.name }} and target variables "
+        "are filled in for each call. Disclosure and opt-out lines are added automatically."
+    )
+    greeting = models.CharField(max_length=500, blank=True)
+    voice = models.CharField(max_length=20, choices=Voice.choices, default=Voice.MARIN)
+    model = models.CharField(
+        max_length=100, blank=True, help_text="Realtime model; empty uses OPENAI_REALTIME_MODEL."
+    )
+    language = models.CharField(max_length=16, default="en")
+    turn_detection = models.JSONField(
+        default=default_turn_detection, validators=[validate_turn_detection]
+    )
+    tools = models.JSONField(default=default_tools, blank=True, validators=[validate_tools])
+    voicemail_message = models.TextField(
+        blank=True, help_text="Left on answering machines; keep health details out of it."
+    )
+    transfer_number = models.CharField(max_length=20, blank=True, validators=[validate_e164])
+    opt_out_digit = models.CharField(max_length=1, default="9")
+    max_call_seconds = models.PositiveIntegerField(default=600, validators=[MinValueValidator(30)])
+    max_cost_per_call = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, help_text="Per-call cost cap."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="agent_name_unique_per_organization"
+            ),
+            models.CheckConstraint(
+                condition=Q(opt_out_digit__regex=r"^[0-9*#]$"), name="agent_opt_out_digit_is_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_cost_per_call__isnull=True) | Q(max_cost_per_call__gt=0),
+                name="agent_cost_cap_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if Tool.TRANSFER_TO_HUMAN in (self.tools or []) and not self.transfer_number:
+            raise ValidationError({"transfer_number": "Transfer to a person needs a number."})

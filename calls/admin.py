@@ -1,0 +1,118 @@
+from django.contrib import admin
+
+from calls.models import Call, CallEvent, CostEntry, PhoneNumber, RateCard, Turn
+
+COST_FIELDS = [
+    "cost_telephony",
+    "cost_model",
+    "cost_analysis",
+    "cost_total",
+    "currency",
+    "priced_at",
+]
+
+
+def can_read_costs(request) -> bool:
+    return request.user.has_perm("calls.view_costentry")
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "label",
+        "organization",
+        "is_caller_id",
+        "is_inbound",
+        "inbound_agent",
+    ]
+    list_filter = ["organization", "is_caller_id", "is_inbound"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CallEventInline(ReadOnlyInline):
+    model = CallEvent
+    fields = ["at", "kind", "from_status", "to_status", "data"]
+
+
+class TurnInline(ReadOnlyInline):
+    model = Turn
+    fields = ["started_ms", "ended_ms", "speaker", "text", "interrupted"]
+
+
+class CostEntryInline(ReadOnlyInline):
+    model = CostEntry
+    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    """Calls are written by the system only; people read them. Costs show only to those
+    allowed to read costs."""
+
+    list_display = [
+        "id",
+        "direction",
+        "to_number",
+        "status",
+        "outcome",
+        "answered_by",
+        "created_at",
+    ]
+    list_filter = ["status", "direction", "outcome", "organization"]
+    search_fields = ["to_number", "from_number", "carrier_sid"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_list_display(self, request):
+        if can_read_costs(request):
+            return [*self.list_display, "cost_total"]
+        return self.list_display
+
+    def get_fields(self, request, obj=None):
+        fields = [field.name for field in Call._meta.fields if field.name != "id"]
+        if not can_read_costs(request):
+            fields = [name for name in fields if name not in COST_FIELDS]
+        return fields
+
+    def get_inlines(self, request, obj):
+        inlines = [TurnInline, CallEventInline]
+        if can_read_costs(request):
+            inlines.append(CostEntryInline)
+        return inlines
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    list_display = ["component", "unit", "price", "currency", "effective_from"]
+    list_filter = ["component"]
+
+
+@admin.register(CostEntry)
+class CostEntryAdmin(admin.ModelAdmin):
+    list_display = ["call", "component", "quantity", "unit", "unit_price", "amount", "currency"]
+    list_filter = ["component"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

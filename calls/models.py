@@ -1,0 +1,234 @@
+"""One call from dial to invoice: the call, its timeline and transcript, its cost ledger,
+the rate card it is priced from, and the organisation's phone numbers."""
+
+from django.db import models
+from django.db.models import Q
+
+from voiceops.phones import validate_e164
+
+money = {"max_digits": 14, "decimal_places": 6}
+
+
+class PhoneNumber(models.Model):
+    """A number the organisation owns at the carrier: caller ID, inbound line, or both."""
+
+    organization = models.ForeignKey(
+        "campaigns.Organization", on_delete=models.CASCADE, related_name="phone_numbers"
+    )
+    number = models.CharField(max_length=20, unique=True, validators=[validate_e164])
+    label = models.CharField(max_length=100, blank=True)
+    is_caller_id = models.BooleanField("outbound caller ID", default=True)
+    is_inbound = models.BooleanField("inbound line", default=False)
+    inbound_agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="numbers"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_caller_id=True) | Q(is_inbound=True), name="phone_number_has_a_use"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_inbound=False) | Q(inbound_agent__isnull=False),
+                name="phone_number_inbound_has_agent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DIALING = "dialing", "Dialing"
+    INITIATED = "initiated", "Initiated"
+    RINGING = "ringing", "Ringing"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    BUSY = "busy", "Busy"
+    NO_ANSWER = "no_answer", "No answer"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class Call(models.Model):
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", "Inbound"
+
+    organization = models.ForeignKey(
+        "campaigns.Organization", on_delete=models.PROTECT, related_name="calls"
+    )
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    target = models.ForeignKey(
+        "campaigns.Target", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    attempt = models.PositiveSmallIntegerField(null=True, blank=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="calls")
+    from_number = models.CharField(max_length=20, validators=[validate_e164])
+    to_number = models.CharField(max_length=20, validators=[validate_e164])
+    carrier_sid = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    answered_by = models.CharField(max_length=20, blank=True)
+    # The last status callback applied; older ones arriving late are ignored.
+    carrier_sequence = models.IntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    dialing_at = models.DateTimeField(null=True, blank=True)
+    initiated_at = models.DateTimeField(null=True, blank=True)
+    ringing_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    outcome = models.CharField(max_length=40, blank=True)
+    hangup_reason = models.CharField(max_length=60, blank=True)
+    summary = models.TextField(blank=True)
+    sentiment = models.CharField(max_length=20, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    compliance_ruleset = models.CharField(max_length=40, blank=True)
+    compliance_zones = models.JSONField(default=list, blank=True)
+    compliance_states = models.JSONField(default=list, blank=True)
+
+    audio_input_tokens = models.PositiveIntegerField(default=0)
+    audio_input_cached_tokens = models.PositiveIntegerField(default=0)
+    audio_output_tokens = models.PositiveIntegerField(default=0)
+    text_input_tokens = models.PositiveIntegerField(default=0)
+    text_input_cached_tokens = models.PositiveIntegerField(default=0)
+    text_output_tokens = models.PositiveIntegerField(default=0)
+    analysis_input_tokens = models.PositiveIntegerField(default=0)
+    analysis_output_tokens = models.PositiveIntegerField(default=0)
+
+    cost_telephony = models.DecimalField(**money, default=0)
+    cost_model = models.DecimalField(**money, default=0)
+    cost_analysis = models.DecimalField(**money, default=0)
+    cost_total = models.DecimalField(**money, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    priced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "attempt"], name="call_attempt_unique_per_target"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction="inbound", target__isnull=True)
+                | Q(direction="outbound", target__isnull=False, attempt__gte=1),
+                name="call_outbound_has_target_and_attempt",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "dialing_at"]),
+            models.Index(fields=["organization", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} call {self.pk} to {self.to_number}"
+
+
+class CallEvent(models.Model):
+    """The call's timeline: status changes, barge-ins, tool calls, errors."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["call", "at"])]
+
+    def __str__(self):
+        return f"{self.kind} at {self.at:%H:%M:%S}"
+
+
+class Turn(models.Model):
+    class Speaker(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CALLER = "caller", "Caller"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turns")
+    speaker = models.CharField(max_length=10, choices=Speaker.choices)
+    text = models.TextField()
+    started_ms = models.PositiveIntegerField(help_text="Offset from the answer.")
+    ended_ms = models.PositiveIntegerField(null=True, blank=True)
+    interrupted = models.BooleanField(default=False)
+    item_id = models.CharField(max_length=64, blank=True, help_text="Realtime conversation item.")
+
+    class Meta:
+        ordering = ["call", "started_ms", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_ms__isnull=True) | Q(ended_ms__gte=models.F("started_ms")),
+                name="turn_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.speaker}: {self.text[:60]}"
+
+
+class CostComponent(models.TextChoices):
+    CARRIER_MINUTE = "carrier_minute", "Carrier minutes"
+    AMD = "amd", "Answering-machine detection"
+    AUDIO_INPUT = "audio_input", "Model audio input"
+    AUDIO_INPUT_CACHED = "audio_input_cached", "Model audio input (cached)"
+    AUDIO_OUTPUT = "audio_output", "Model audio output"
+    TEXT_INPUT = "text_input", "Model text input"
+    TEXT_INPUT_CACHED = "text_input_cached", "Model text input (cached)"
+    TEXT_OUTPUT = "text_output", "Model text output"
+    ANALYSIS_INPUT = "analysis_input", "Analysis input"
+    ANALYSIS_OUTPUT = "analysis_output", "Analysis output"
+
+
+class RateCard(models.Model):
+    class Unit(models.TextChoices):
+        MINUTE = "minute", "per minute"
+        CALL = "call", "per call"
+        MILLION_TOKENS = "million_tokens", "per million tokens"
+
+    component = models.CharField(max_length=30, choices=CostComponent.choices)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    price = models.DecimalField(**money)
+    currency = models.CharField(max_length=3, default="USD")
+    effective_from = models.DateTimeField()
+
+    class Meta:
+        ordering = ["component", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["component", "effective_from"], name="rate_card_one_price_per_instant"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="rate_card_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_component_display()}: {self.price} {self.currency} {self.get_unit_display()}"
+
+
+class CostEntry(models.Model):
+    """One line of a call's cost ledger; the lines sum to the call's total."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="cost_entries")
+    component = models.CharField(max_length=30, choices=CostComponent.choices)
+    quantity = models.DecimalField(max_digits=16, decimal_places=4)
+    unit = models.CharField(max_length=20, choices=RateCard.Unit.choices)
+    unit_price = models.DecimalField(**money)
+    amount = models.DecimalField(**money)
+    currency = models.CharField(max_length=3, default="USD")
+    rate_card = models.ForeignKey(RateCard, on_delete=models.PROTECT, related_name="entries")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "cost entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "component"], name="cost_entry_one_per_component"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_component_display()}: {self.amount} {self.currency}"

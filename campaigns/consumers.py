@@ -1,0 +1,53 @@
+"""Live campaign progress for operators and finance, over a WebSocket."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from campaigns.models import Campaign
+from campaigns.selectors import campaign_group_name, campaign_progress
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+@database_sync_to_async
+def _load_progress(campaign_id: int) -> dict | None:
+    try:
+        return campaign_progress(campaign_id=campaign_id)
+    except Campaign.DoesNotExist:
+        return None
+
+
+class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
+    """Sends the campaign's progress on connect, then every update published to its group."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not await database_sync_to_async(user.has_perm)("campaigns.view_campaign"):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
+        progress = await _load_progress(self.campaign_id)
+        if progress is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = campaign_group_name(self.campaign_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "progress", **progress})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        # The stream is one-way; a client message asks for a fresh snapshot.
+        progress = await _load_progress(self.campaign_id)
+        if progress is not None:
+            await self.send_json({"type": "progress", **progress})
+
+    async def campaign_progress(self, event):
+        await self.send_json({"type": "progress", **event["progress"]})

@@ -1,0 +1,416 @@
+"""Who may be called, when, and how often: organisations, contacts and their consent,
+suppression lists, surveys, campaigns and their targets."""
+
+import zoneinfo
+from datetime import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from voiceops.phones import validate_e164
+
+USPS_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split()
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as 'America/New_York'.")
+
+
+def validate_state(value: str) -> None:
+    if value and value not in USPS_STATES:
+        raise ValidationError(f"{value!r} is not a USPS state code such as 'TX'.")
+
+
+def validate_weekdays(value) -> None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(not isinstance(day, int) or not 0 <= day <= 6 for day in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValidationError(
+            f"{value!r} is not a list of distinct weekdays from 0 (Monday) to 6 (Sunday)."
+        )
+
+
+def validate_variables(value) -> None:
+    if not isinstance(value, dict) or any(not isinstance(key, str) for key in value):
+        raise ValidationError("Variables must be an object of named values.")
+
+
+class Purpose(models.TextChoices):
+    INFORMATIONAL = "informational", "Informational (reminders)"
+    SURVEY = "survey", "Survey"
+    TELEMARKETING = "telemarketing", "Telemarketing"
+
+
+money = {"max_digits": 12, "decimal_places": 4}
+
+
+class Organization(models.Model):
+    """The business on whose behalf calls are placed; its registered name is disclosed."""
+
+    name = models.CharField("registered business name", max_length=200, unique=True)
+    callback_number = models.CharField(max_length=20, validators=[validate_e164])
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    country = models.CharField(
+        max_length=2, default="US", help_text="Region used to read national-format numbers."
+    )
+    daily_budget = models.DecimalField(**money, null=True, blank=True)
+    monthly_budget = models.DecimalField(**money, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_budget__isnull=True) | Q(daily_budget__gte=0),
+                name="organization_daily_budget_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_budget__isnull=True) | Q(monthly_budget__gte=0),
+                name="organization_monthly_budget_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
+    phone = models.CharField(max_length=20, validators=[validate_e164], help_text="E.164")
+    name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(
+        max_length=2, blank=True, validators=[validate_state], help_text="USPS code on file"
+    )
+    postal_code = models.CharField(max_length=10, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "phone"], name="contact_phone_unique_per_organization"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name or 'Contact'} ({self.phone})"
+
+
+class Consent(models.Model):
+    """Evidence that a contact agreed to be called, for one purpose; revocation keeps the row."""
+
+    class RevokedVia(models.TextChoices):
+        OPERATOR = "operator", "Operator"
+        API = "api", "API"
+        CALL = "call", "During a call"
+        KEYPRESS = "keypress", "Key press during a call"
+        IMPORT = "import", "Import"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    is_written = models.BooleanField(default=False)
+    seller_named = models.CharField(
+        max_length=200, blank=True, help_text="Seller named in written consent, if any."
+    )
+    source = models.CharField(max_length=100, help_text="Where consent was given, e.g. 'web form'.")
+    evidence = models.TextField(blank=True)
+    captured_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_via = models.CharField(max_length=20, choices=RevokedVia.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "purpose"], name="consent_one_record_per_contact_purpose"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_via="")
+                | Q(revoked_at__isnull=False) & ~Q(revoked_via=""),
+                name="consent_revocation_says_how",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} consent of {self.contact}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class Suppression(models.Model):
+    """A number this organisation must not call, and why."""
+
+    class Source(models.TextChoices):
+        OPT_OUT = "opt_out", "Opt-out"
+        INTERNAL = "internal", "Internal list"
+        NATIONAL_REGISTRY = "national_registry", "National do-not-call registry"
+        STATE_LIST = "state_list", "State do-not-call list"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="suppressions"
+    )
+    phone = models.CharField(max_length=20, validators=[validate_e164])
+    source = models.CharField(max_length=20, choices=Source.choices)
+    state = models.CharField(max_length=2, blank=True, validators=[validate_state])
+    reason = models.CharField(max_length=300, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "phone", "source", "state"],
+                name="suppression_unique_per_source",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="state_list") | ~Q(state=""),
+                name="suppression_state_list_names_state",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "phone"])]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_source_display()})"
+
+
+class RegistrySync(models.Model):
+    """When an organisation's copy of a do-not-call registry was last synced (staleness rule)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="registry_syncs"
+    )
+    source = models.CharField(
+        max_length=20,
+        choices=[
+            (Suppression.Source.NATIONAL_REGISTRY, Suppression.Source.NATIONAL_REGISTRY.label),
+            (Suppression.Source.STATE_LIST, Suppression.Source.STATE_LIST.label),
+        ],
+    )
+    state = models.CharField(max_length=2, blank=True, validators=[validate_state])
+    synced_at = models.DateTimeField(help_text="The registry's own date for this copy.")
+    imported_at = models.DateTimeField(auto_now_add=True)
+    numbers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "source", "-synced_at"])]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.state} synced {self.synced_at:%Y-%m-%d}"
+
+
+class Survey(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="surveys")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        YES_NO = "yes_no", "Yes / no"
+        SCALE = "scale", "Scale"
+        CHOICE = "choice", "Choice"
+        TEXT = "text", "Free text"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=500)
+    choices = models.JSONField(default=list, blank=True, help_text="Options for a choice question.")
+    scale_min = models.SmallIntegerField(default=1)
+    scale_max = models.SmallIntegerField(default=5)
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "position"], name="question_position_unique_per_survey"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_min__lt=models.F("scale_max")), name="question_scale_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.text}"
+
+    def clean(self):
+        if self.kind == self.Kind.CHOICE and (
+            not isinstance(self.choices, list)
+            or len(self.choices) < 2
+            or any(not isinstance(choice, str) or not choice.strip() for choice in self.choices)
+        ):
+            raise ValidationError({"choices": "A choice question needs at least two options."})
+
+
+def default_weekdays():
+    return [0, 1, 2, 3, 4]
+
+
+def default_retry_delays():
+    """Seconds to wait before the next attempt, by how the previous attempt ended."""
+    return {"no_answer": 4 * 3600, "busy": 1800, "failed": 3600, "voicemail": 24 * 3600}
+
+
+class Campaign(models.Model):
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder"
+        SURVEY = "survey", "Survey"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REMINDER)
+    purpose = models.CharField(
+        max_length=20, choices=Purpose.choices, default=Purpose.INFORMATIONAL
+    )
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="campaigns")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
+    )
+    caller_id = models.ForeignKey(
+        "calls.PhoneNumber", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    window_start = models.TimeField(default=time(9, 0), help_text="Callee's local time.")
+    window_end = models.TimeField(default=time(20, 0), help_text="Callee's local time.")
+    weekdays = models.JSONField(default=default_weekdays, validators=[validate_weekdays])
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    max_concurrent_calls = models.PositiveIntegerField(default=5)
+    calls_per_second = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    retry_delays = models.JSONField(default=default_retry_delays, blank=True)
+    budget = models.DecimalField(**money, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start__lt=models.F("window_end")),
+                name="campaign_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(starts_at__lt=models.F("ends_at")),
+                name="campaign_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_concurrent_calls__gte=1), name="campaign_concurrency_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(calls_per_second__gt=0), name="campaign_cps_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1), name="campaign_attempts_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="survey") | Q(survey__isnull=False),
+                name="campaign_survey_kind_has_survey",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0),
+                name="campaign_budget_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.SURVEY and not self.survey_id:
+            errors["survey"] = "A survey campaign needs a survey."
+        if self.window_start and self.window_end and self.window_start >= self.window_end:
+            errors["window_end"] = "The calling window must end after it starts."
+        if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
+            errors["ends_at"] = "The campaign must end after it starts."
+        if not isinstance(self.retry_delays, dict) or any(
+            not isinstance(seconds, int) or seconds < 0 for seconds in self.retry_delays.values()
+        ):
+            errors["retry_delays"] = (
+                "Retry delays must map outcomes to whole seconds, e.g. {'busy': 1800}."
+            )
+        for field in ("agent", "survey", "caller_id"):
+            related = getattr(self, field, None) if getattr(self, f"{field}_id") else None
+            if related is not None and related.organization_id != self.organization_id:
+                errors[field] = f"The {field.replace('_', ' ')} belongs to another organisation."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Target(models.Model):
+    """One contact in one campaign: its attempts and when the next one is due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CALLING = "calling", "Calling"
+        DONE = "done", "Done"
+        CLOSED = "closed", "Closed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="targets")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_reason = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+    variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"], name="target_unique_per_campaign_contact"
+            )
+        ]
+        indexes = [
+            # "Due targets of a running campaign": the ticker's only query shape.
+            models.Index(
+                fields=["campaign", "next_attempt_at"],
+                condition=Q(status="pending"),
+                name="target_due_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contact} in {self.campaign}"

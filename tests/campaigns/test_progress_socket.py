@@ -1,0 +1,70 @@
+"""The campaign progress WebSocket, through the real ASGI application."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from campaigns.selectors import campaign_group_name
+from tests.factories import CampaignFactory, TargetFactory
+from voiceops.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@sync_to_async
+def operator_with_campaign():
+    user = User.objects.create_user("olivia", password="pw-olivia-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="operators"))
+    campaign = CampaignFactory(name="November reminders")
+    TargetFactory.create_batch(3, campaign=campaign)
+    return session_cookie(user), campaign
+
+
+async def test_it_sends_the_progress_of_a_campaign_to_an_operator():
+    cookie, campaign = await operator_with_campaign()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/campaigns/{campaign.pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
+    )
+    try:
+        connected, _ = await communicator.connect()
+        assert connected
+        snapshot = await communicator.receive_json_from(timeout=5)
+        assert snapshot["name"] == "November reminders"
+        assert snapshot["targets"]["pending"] == 3
+        assert snapshot["total"] == 3
+
+        layer = get_channel_layer()
+        update = {**snapshot, "targets": {**snapshot["targets"], "pending": 2, "calling": 1}}
+        await layer.group_send(
+            campaign_group_name(campaign.pk), {"type": "campaign.progress", "progress": update}
+        )
+        pushed = await communicator.receive_json_from(timeout=5)
+        assert pushed["targets"]["calling"] == 1
+    finally:
+        await communicator.disconnect()
+
+
+async def test_it_refuses_an_anonymous_visitor():
+    _, campaign = await operator_with_campaign()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/campaigns/{campaign.pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")],
+    )
+    try:
+        connected, code = await communicator.connect()
+        assert not connected
+        assert code == 4403
+    finally:
+        await communicator.disconnect()

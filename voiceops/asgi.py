@@ -1,0 +1,16 @@
+"""ASGI entry point served by daphne: HTTP goes to Django, WebSockets to each app's routes."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceops.settings")
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from voiceops.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}
+)

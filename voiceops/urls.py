@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import path
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+admin.site.site_header = "VoiceOps"
+admin.site.site_title = "VoiceOps"
+admin.site.index_title = "Campaigns, calls and costs"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health, name="health"),
+]
