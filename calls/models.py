@@ -79,6 +79,8 @@ class Call(models.Model):
     ringing_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Set by the media bridge after its last write (turns, events, usage): pricing waits for it.
+    media_ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     outcome = models.CharField(max_length=40, blank=True)
@@ -173,6 +175,7 @@ class Turn(models.Model):
 
 class CostComponent(models.TextChoices):
     CARRIER_MINUTE = "carrier_minute", "Carrier minutes"
+    MEDIA_STREAM_MINUTE = "media_stream_minute", "Media stream minutes"
     AMD = "amd", "Answering-machine detection"
     AUDIO_INPUT = "audio_input", "Model audio input"
     AUDIO_INPUT_CACHED = "audio_input_cached", "Model audio input (cached)"
@@ -191,6 +194,9 @@ class RateCard(models.Model):
         MILLION_TOKENS = "million_tokens", "per million tokens"
 
     component = models.CharField(max_length=30, choices=CostComponent.choices)
+    model = models.CharField(
+        max_length=100, blank=True, help_text="Model this price is for; empty for every model."
+    )
     unit = models.CharField(max_length=20, choices=Unit.choices)
     price = models.DecimalField(**money)
     currency = models.CharField(max_length=3, default="USD")
@@ -200,7 +206,8 @@ class RateCard(models.Model):
         ordering = ["component", "-effective_from"]
         constraints = [
             models.UniqueConstraint(
-                fields=["component", "effective_from"], name="rate_card_one_price_per_instant"
+                fields=["component", "model", "effective_from"],
+                name="rate_card_one_price_per_instant",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="rate_card_price_not_negative"),
         ]
@@ -214,7 +221,9 @@ class CostEntry(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="cost_entries")
     component = models.CharField(max_length=30, choices=CostComponent.choices)
-    quantity = models.DecimalField(max_digits=16, decimal_places=4)
+    quantity = models.DecimalField(
+        max_digits=16, decimal_places=4, help_text="Minutes, calls or tokens, as the unit says."
+    )
     unit = models.CharField(max_length=20, choices=RateCard.Unit.choices)
     unit_price = models.DecimalField(**money)
     amount = models.DecimalField(**money)

@@ -88,3 +88,49 @@ class CallFactory(factory.django.DjangoModelFactory):
     agent = factory.SelfAttribute("target.campaign.agent")
     from_number = factory.SelfAttribute("target.campaign.caller_id.number")
     to_number = factory.SelfAttribute("target.contact.phone")
+
+
+SANDBOX_CALLER_ID = "+12025550100"
+AREA_CODES = ("305", "786", "954", "561", "407")  # Florida, Eastern time
+
+
+def persona_number(persona: str, index: int = 0) -> str:
+    """A valid US number the sandbox carrier gives `persona` (by its last two digits)."""
+    from sandbox.carrier import PERSONA_BY_LAST_TWO_DIGITS
+
+    digits = {name: last for last, name in PERSONA_BY_LAST_TWO_DIGITS.items()}[persona]
+    area = AREA_CODES[index // 100]
+    return f"+1{area}555{index % 100:02d}{digits}"
+
+
+def reminder_campaign(personas, *, tools=None, **campaign_fields) -> Campaign:
+    """An organisation calling from the sandbox's number, a reminder agent, and one consented
+    contact per persona, targeted by a draft campaign."""
+    from agents.models import default_tools
+
+    organization = OrganizationFactory(name="Bayview Dental", callback_number="+12025550143")
+    caller_id = PhoneNumberFactory(organization=organization, number=SANDBOX_CALLER_ID)
+    agent = AgentFactory(
+        organization=organization,
+        name="Reminders",
+        instructions=(
+            "Remind {{ contact.name }} of their dental appointment on {{ appointment }} and ask "
+            "them to confirm it."
+        ),
+        greeting="Can you confirm your appointment on {{ appointment }}?",
+        tools=tools or [*default_tools(), "record_survey_answer"],
+        voicemail_message="This is Bayview Dental with a reminder about your appointment. Goodbye.",
+    )
+    campaign = CampaignFactory(
+        organization=organization, agent=agent, caller_id=caller_id, **campaign_fields
+    )
+    for index, persona in enumerate(personas):
+        contact = ContactFactory(
+            organization=organization,
+            phone=persona_number(persona, index),
+            name=f"{persona.replace('_', ' ').title()} Doe",
+            variables={"appointment": "Tuesday at nine"},
+        )
+        ConsentFactory(contact=contact)
+        TargetFactory(campaign=campaign, contact=contact)
+    return campaign

@@ -19,14 +19,13 @@ app.conf.task_queues = (Queue("default"), Queue("dial"), Queue("postcall"))
 app.conf.task_routes = {
     "calls.tasks.dial": {"queue": "dial"},
     "calls.tasks.price_call": {"queue": "postcall"},
-    "calls.tasks.analyse_call": {"queue": "postcall"},
 }
 
 # Every periodic job is listed here and nowhere else.
 app.conf.beat_schedule = {
-    "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
+    "campaign-tick": {"task": "campaigns.scheduling.tick", "schedule": 3.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
 }
 
-app.conf.imports = ("voiceops.tasks",)
+app.conf.imports = ("voiceops.tasks", "campaigns.scheduling")
 app.autodiscover_tasks()

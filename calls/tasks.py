@@ -1,0 +1,119 @@
+"""Celery tasks for calls. Each takes an id, re-reads its rows, calls a service, and is
+safe to run twice (`acks_late` is on)."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from calls.costs import call_price
+from calls.dialing import DialLater, call_dial
+from calls.models import Call, CallEvent, CallStatus
+from calls.outcomes import call_settle_target, target_after_refusal
+from calls.states import TERMINAL, IllegalTransition, call_transition
+from calls.telephony import twilio
+
+log = logging.getLogger(__name__)
+
+DIAL_MAX_RETRIES = 6
+STUCK_DIALING = timedelta(minutes=2)
+PRICING_WAIT_RETRIES = 24  # x 5 s: how long pricing waits for the media bridge's last write
+
+
+@shared_task(bind=True, max_retries=DIAL_MAX_RETRIES, time_limit=60, soft_time_limit=45)
+def dial(self, call_id: int) -> dict:
+    """Place one booked call (queue `dial`). Idempotent: see `calls.dialing.call_dial`."""
+    try:
+        result = call_dial(call_id=call_id, retrying=self.request.retries > 0)
+    except DialLater as wait:
+        if self.request.retries >= self.max_retries:
+            _give_up(call_id, reason="carrier_unavailable")
+            return {"call": call_id, "placed": False, "reason": "gave up"}
+        raise self.retry(countdown=wait.seconds * (2**self.request.retries)) from wait
+    return {"call": result.call_id, "placed": result.placed, "reason": result.reason}
+
+
+def _give_up(call_id: int, *, reason: str) -> None:
+    call = Call.objects.get(pk=call_id)
+    if call.status != CallStatus.DIALING or call.carrier_sid:
+        return
+    now = timezone.now()
+    call_transition(call_id=call_id, to=CallStatus.FAILED, at=now, hangup_reason=reason)
+    target_after_refusal(target_id=call.target_id, reason=reason, verdict="retry", at=now)
+
+
+def call_finished(call_id: int) -> None:
+    """Enqueue what follows a terminal status: settle the target, then price the call."""
+    settle_target.apply_async(args=[call_id], queue="default")
+    price_call.apply_async(args=[call_id], queue="postcall")
+
+
+@shared_task(time_limit=30, soft_time_limit=20)
+def settle_target(call_id: int) -> None:
+    call_settle_target(call_id=call_id, at=timezone.now())
+
+
+@shared_task(bind=True, max_retries=PRICING_WAIT_RETRIES, time_limit=60, soft_time_limit=45)
+def price_call(self, call_id: int) -> str:
+    """Write the call's cost ledger (queue `postcall`). An answered call is priced once its
+    media bridge has written its last usage; it waits for that, within limits."""
+    call = Call.objects.get(pk=call_id)
+    if call.answered_at and not call.media_ended_at and self.request.retries < self.max_retries:
+        raise self.retry(countdown=5)
+    priced = call_price(call_id=call_id)
+    return str(priced.cost_total)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def sweep_stuck_calls() -> dict:
+    """Reconcile calls that stopped moving with the carrier's record of them.
+
+    A call stuck in `dialing` without a SID never reached the carrier (the worker died):
+    it fails and its target retries. A call with a SID that has been live for longer than
+    its agent allows is fetched from the carrier and moved to the carrier's status.
+    """
+    now = timezone.now()
+    reconciled = {"dialing": 0, "live": 0}
+    for call in Call.objects.filter(status=CallStatus.DIALING, dialing_at__lt=now - STUCK_DIALING):
+        if call.carrier_sid:
+            _reconcile(call)
+        else:
+            _give_up(call.pk, reason="dial_interrupted")
+        reconciled["dialing"] += 1
+    live = Call.objects.filter(
+        status__in=[CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS],
+        created_at__lt=now - STUCK_DIALING,
+    ).select_related("agent")
+    for call in live:
+        limit = timedelta(seconds=call.agent.max_call_seconds) + STUCK_DIALING
+        if call.created_at < now - limit:
+            _reconcile(call)
+            reconciled["live"] += 1
+    return reconciled
+
+
+def _reconcile(call: Call) -> None:
+    try:
+        record = twilio.fetch_call(call.carrier_sid)
+    except twilio.CarrierError as error:
+        log.warning("Could not reconcile call %s: %s", call.pk, error)
+        return
+    status = twilio.STATUS_FROM_CARRIER.get(record.status)
+    if status is None or status == call.status:
+        return
+    with transaction.atomic():
+        if record.duration is not None:
+            Call.objects.filter(pk=call.pk).update(duration_seconds=record.duration)
+        try:
+            result = call_transition(
+                call_id=call.pk, to=status, at=timezone.now(), data={"via": "sweeper"}
+            )
+        except IllegalTransition as error:
+            CallEvent.objects.create(
+                call=call, at=timezone.now(), kind="sweeper", data={"detail": str(error)}
+            )
+            return
+        if result.changed and status in TERMINAL:
+            transaction.on_commit(lambda: call_finished(call.pk))

@@ -1,0 +1,229 @@
+"""Twilio: REST calls, TwiML and webhook signatures. The only module that imports `twilio`.
+
+The REST origin comes from settings (`TWILIO_API_URL`), so the same code talks to Twilio or
+to the sandbox. Every request has an explicit timeout, and every failure is classified:
+permanent (the same request can never succeed) or worth retrying.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+
+REQUEST_TIMEOUT_SECONDS = 10
+
+# Twilio error codes that no retry can fix.
+PERMANENT_CODES = {
+    13223,  # invalid phone number format
+    13224,  # invalid or unreachable number
+    13225,  # forbidden destination
+    13226,  # invalid country code
+    21210,  # caller ID is not a verified number of this account
+    21211,  # invalid 'To' number
+    21214,  # 'To' number cannot be reached
+    21215,  # geographic permission for the destination is off
+    21216,  # number is blacklisted
+    21217,  # 'To' is not a valid phone number
+    21401,  # invalid phone number
+    21610,  # recipient opted out at the carrier
+    20003,  # authentication failed: a configuration error, not a transient one
+    20404,  # no such resource
+}
+# Twilio's CallStatus values (callbacks and REST) -> our call statuses.
+STATUS_FROM_CARRIER = {
+    "queued": "initiated",
+    "initiated": "initiated",
+    "ringing": "ringing",
+    "in-progress": "in_progress",
+    "completed": "completed",
+    "busy": "busy",
+    "no-answer": "no_answer",
+    "failed": "failed",
+    "canceled": "canceled",
+}
+CALL_GONE_CODES = {20404, 21220}  # the call does not exist, or is not in progress any more
+
+
+class CarrierError(Exception):
+    """`permanent`: the same request can never succeed. `maybe_placed`: the request may have
+    reached the carrier (a read timeout), so repeating it could place a second call."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None,
+        status: int | None,
+        permanent: bool,
+        maybe_placed: bool = False,
+    ):
+        self.code = code
+        self.status = status
+        self.permanent = permanent
+        self.maybe_placed = maybe_placed
+        super().__init__(message)
+
+
+class CallGone(CarrierError):
+    """The call has already ended at the carrier; the update is moot."""
+
+
+@dataclass(frozen=True)
+class CarrierCall:
+    sid: str
+    status: str
+    answered_by: str | None
+    duration: int | None
+
+
+def _classify(error: TwilioRestException) -> CarrierError:
+    code = error.code if isinstance(error.code, int) else None
+    message = f"Twilio refused the request ({error.status}, code {code}): {error.msg}"
+    if code in CALL_GONE_CODES:
+        return CallGone(message, code=code, status=error.status, permanent=True)
+    permanent = code in PERMANENT_CODES or (
+        400 <= (error.status or 0) < 500 and error.status not in (408, 409, 429)
+    )
+    return CarrierError(message, code=code, status=error.status, permanent=permanent)
+
+
+@lru_cache(maxsize=4)
+def _client(account_sid: str, auth_token: str, api_url: str) -> Client:
+    http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS, max_retries=0)
+    client = Client(account_sid, auth_token, http_client=http)
+    # The SDK has no base-URL setting; the Api domain's base URL is the supported seam.
+    client.api.base_url = api_url
+    return client
+
+
+def client() -> Client:
+    if not settings.TWILIO_ACCOUNT_SID or not settings.TWILIO_AUTH_TOKEN:
+        raise CarrierError(
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to place calls.",
+            code=None,
+            status=None,
+            permanent=True,
+        )
+    return _client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_URL)
+
+
+def _request(operation):
+    try:
+        return operation()
+    except TwilioRestException as error:
+        raise _classify(error) from error
+    except requests.exceptions.ConnectionError as error:  # refused or unreachable: never sent
+        raise CarrierError(
+            f"Twilio could not be reached: {error}", code=None, status=None, permanent=False
+        ) from error
+    except requests.exceptions.Timeout as error:
+        raise _timed_out(error) from error
+
+
+def _timed_out(error: Exception) -> CarrierError:
+    return CarrierError(
+        f"Twilio did not answer in {REQUEST_TIMEOUT_SECONDS} s: {error}",
+        code=None,
+        status=None,
+        permanent=False,
+        maybe_placed=True,
+    )
+
+
+def _carrier_call(instance) -> CarrierCall:
+    duration = int(instance.duration) if instance.duration not in (None, "") else None
+    return CarrierCall(
+        sid=instance.sid,
+        status=instance.status,
+        answered_by=instance.answered_by,
+        duration=duration,
+    )
+
+
+def create_call(
+    *,
+    to: str,
+    from_: str,
+    answer_url: str,
+    status_callback: str,
+    amd_callback: str,
+    ring_timeout: int,
+    time_limit: int,
+) -> CarrierCall:
+    """Ask the carrier to place a call. Raises CarrierError (see `permanent`)."""
+    return _request(
+        lambda: _carrier_call(
+            client().calls.create(
+                to=to,
+                from_=from_,
+                url=answer_url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                machine_detection="DetectMessageEnd",
+                async_amd="true",
+                async_amd_status_callback=amd_callback,
+                async_amd_status_callback_method="POST",
+                timeout=ring_timeout,
+                time_limit=time_limit,
+            )
+        )
+    )
+
+
+def fetch_call(sid: str) -> CarrierCall:
+    return _request(lambda: _carrier_call(client().calls(sid).fetch()))
+
+
+def hang_up(sid: str) -> None:
+    """End the call; an already-ended call is not an error."""
+    try:
+        _request(lambda: client().calls(sid).update(status="completed"))
+    except CallGone:
+        return
+
+
+def replace_twiml(sid: str, twiml: str) -> None:
+    """Replace the call's running TwiML (this ends its media stream)."""
+    _request(lambda: client().calls(sid).update(twiml=twiml))
+
+
+def stream_twiml(*, stream_url: str, parameters: dict[str, str]) -> str:
+    """Answer TwiML: connect the call's audio to our media socket, hang up when it closes."""
+    response = VoiceResponse()
+    connect = Connect()
+    stream = connect.stream(url=stream_url)
+    for name, value in parameters.items():
+        stream.parameter(name=name, value=value)
+    response.append(connect)
+    response.hangup()
+    return str(response)
+
+
+def transfer_twiml(number: str, *, caller_id: str) -> str:
+    response = VoiceResponse()
+    dial = Dial(caller_id=caller_id)
+    dial.number(number)
+    response.append(dial)
+    return str(response)
+
+
+def say_and_hang_up_twiml(text: str) -> str:
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return str(response)
+
+
+def signature_is_valid(*, url: str, params: dict[str, str], signature: str) -> bool:
+    """Check X-Twilio-Signature over the public URL Twilio requested and the POSTed form."""
+    if not settings.TWILIO_AUTH_TOKEN or not signature:
+        return False
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)

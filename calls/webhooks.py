@@ -1,0 +1,188 @@
+"""Twilio's webhooks: answer, status callbacks, machine detection, inbound calls.
+
+Every view checks `X-Twilio-Signature` against the public URL Twilio requested (built on
+PUBLIC_BASE_URL, so it works behind a proxy) and answers 403 without side effects otherwise.
+Callbacks are at-least-once and may arrive late or out of order: each is ordered by its
+`SequenceNumber`, and a repeat or an older one changes nothing.
+"""
+
+import functools
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from calls.media_tokens import media_token_issue
+from calls.models import Call, CallEvent, CallStatus, PhoneNumber
+from calls.public_urls import media_stream_url
+from calls.states import TERMINAL, IllegalTransition, call_transition
+from calls.tasks import call_finished
+from calls.telephony import twilio
+
+log = logging.getLogger(__name__)
+
+
+def twilio_signed(view):
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        url = settings.PUBLIC_BASE_URL + request.get_full_path()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not twilio.signature_is_valid(url=url, params=request.POST.dict(), signature=signature):
+            log.warning("Refused an unsigned or tampered webhook for %s", request.path)
+            return HttpResponseForbidden("Invalid Twilio signature.")
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def twiml(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="text/xml")
+
+
+def _stream_response(call: Call) -> HttpResponse:
+    token = media_token_issue(call_id=call.pk, call_sid=call.carrier_sid)
+    return twiml(twilio.stream_twiml(stream_url=media_stream_url(), parameters={"token": token}))
+
+
+def _remember_sid(call: Call, sid: str) -> None:
+    if sid and not call.carrier_sid:
+        Call.objects.filter(pk=call.pk, carrier_sid__isnull=True).update(carrier_sid=sid)
+        call.carrier_sid = sid
+
+
+@twilio_signed
+def answer(request, call_id: int):
+    """The callee answered: connect the call's audio to our media socket."""
+    call = Call.objects.filter(pk=call_id).first()
+    sid = request.POST.get("CallSid", "")
+    if call is None or (call.carrier_sid and call.carrier_sid != sid) or call.status in TERMINAL:
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
+    _remember_sid(call, sid)
+    try:
+        call_transition(
+            call_id=call.pk, to=CallStatus.IN_PROGRESS, at=timezone.now(), data={"via": "answer"}
+        )
+    except IllegalTransition:
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
+    return _stream_response(call)
+
+
+@twilio_signed
+def status(request, call_id: int | None = None):
+    """A status callback: apply it if it is newer than the last one applied. Outbound calls
+    name the call in the URL; inbound lines post to the URL without one."""
+    form = request.POST
+    carrier_status = twilio.STATUS_FROM_CARRIER.get(form.get("CallStatus", ""))
+    try:
+        sequence = int(form.get("SequenceNumber", ""))
+    except ValueError:
+        sequence = None
+    finished = False
+    with transaction.atomic():
+        calls = Call.objects.select_for_update()
+        if call_id is None:
+            call = calls.filter(carrier_sid=form.get("CallSid") or None).first()
+        else:
+            call = calls.filter(pk=call_id).first()
+        if (
+            call is None
+            or carrier_status is None
+            or form.get("CallSid") != (call.carrier_sid or form.get("CallSid"))
+        ):
+            return HttpResponse(status=204)
+        _remember_sid(call, form.get("CallSid", ""))
+        stale = (
+            sequence is not None
+            and call.carrier_sequence is not None
+            and sequence <= call.carrier_sequence
+        )
+        if stale:
+            return HttpResponse(status=204)
+        fields = {}
+        if sequence is not None:
+            fields["carrier_sequence"] = sequence
+        if form.get("AnsweredBy"):
+            fields["answered_by"] = form["AnsweredBy"]
+        if carrier_status in TERMINAL and form.get("CallDuration", "").isdigit():
+            fields["duration_seconds"] = int(form["CallDuration"])
+        Call.objects.filter(pk=call.pk).update(**fields)
+        try:
+            result = call_transition(
+                call_id=call.pk,
+                to=carrier_status,
+                at=timezone.now(),
+                data={"sequence": sequence, "carrier_status": form.get("CallStatus")},
+            )
+            finished = result.changed and carrier_status in TERMINAL
+        except IllegalTransition as error:
+            CallEvent.objects.create(
+                call=call, at=timezone.now(), kind="stale_callback", data={"detail": str(error)}
+            )
+        if finished:
+            transaction.on_commit(lambda: call_finished(call.pk))
+    return HttpResponse(status=204)
+
+
+@twilio_signed
+def amd(request, call_id: int):
+    """The answering-machine verdict: recorded, and passed to the call's media bridge."""
+    answered_by = request.POST.get("AnsweredBy", "unknown")
+    call = Call.objects.filter(pk=call_id, carrier_sid=request.POST.get("CallSid")).first()
+    if call is None:
+        return HttpResponse(status=204)
+    Call.objects.filter(pk=call.pk).update(answered_by=answered_by)
+    CallEvent.objects.create(
+        call=call,
+        at=timezone.now(),
+        kind="machine_detection",
+        data={
+            "answered_by": answered_by,
+            "duration_ms": request.POST.get("MachineDetectionDuration"),
+        },
+    )
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            f"call-{call.pk}", {"type": "call.machine_detected", "answered_by": answered_by}
+        )
+    return HttpResponse(status=204)
+
+
+@twilio_signed
+def inbound(request):
+    """A call to one of our numbers: an inbound call for the number's agent."""
+    form = request.POST
+    number = (
+        PhoneNumber.objects.filter(number=form.get("To", ""), is_inbound=True)
+        .select_related("inbound_agent")
+        .first()
+    )
+    if number is None:
+        return twiml(twilio.say_and_hang_up_twiml("This number is not in service. Goodbye."))
+    sid = form.get("CallSid", "")
+    call, _ = Call.objects.get_or_create(
+        carrier_sid=sid,
+        defaults={
+            "organization_id": number.organization_id,
+            "direction": Call.Direction.INBOUND,
+            "agent": number.inbound_agent,
+            "from_number": form.get("From", ""),
+            "to_number": number.number,
+            "status": CallStatus.RINGING,
+            "ringing_at": timezone.now(),
+        },
+    )
+    if call.status in TERMINAL:
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
+    call_transition(
+        call_id=call.pk, to=CallStatus.IN_PROGRESS, at=timezone.now(), data={"via": "inbound"}
+    )
+    return _stream_response(call)

@@ -1,0 +1,124 @@
+"""Launching, pausing, resuming and cancelling campaigns, and adding their audience."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from calls.models import Call, CallStatus
+from calls.states import call_transition
+from campaigns.models import Campaign, Contact, Target
+
+S = Campaign.Status
+
+# Which status each action may start from.
+ALLOWED_FROM = {
+    "launch": {S.DRAFT},
+    "pause": {S.RUNNING},
+    "resume": {S.PAUSED},
+    "cancel": {S.DRAFT, S.RUNNING, S.PAUSED},
+}
+
+
+class CampaignStateError(Exception):
+    pass
+
+
+def _locked(campaign_id: int, action: str) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status not in ALLOWED_FROM[action]:
+        raise CampaignStateError(
+            f"Campaign {campaign.name!r} is {campaign.get_status_display().lower()}; "
+            f"it can be {action}ed only when "
+            + " or ".join(sorted(S(status).label.lower() for status in ALLOWED_FROM[action]))
+            + "."
+        )
+    return campaign
+
+
+def campaign_add_contacts(*, campaign_id: int, contact_ids) -> int:
+    """Make targets of the contacts (of the campaign's organisation). Returns how many were
+    new; contacts already targeted are left as they are."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status in {S.COMPLETED, S.CANCELLED}:
+        raise CampaignStateError(f"Campaign {campaign.name!r} has ended; it takes no contacts.")
+    contacts = Contact.objects.filter(pk__in=contact_ids, organization_id=campaign.organization_id)
+    existing = Target.objects.filter(campaign=campaign).count()
+    Target.objects.bulk_create(
+        [
+            Target(
+                campaign=campaign,
+                contact=contact,
+                next_attempt_at=campaign.launched_at,  # a running campaign picks them up
+            )
+            for contact in contacts
+        ],
+        ignore_conflicts=True,
+    )
+    return Target.objects.filter(campaign=campaign).count() - existing
+
+
+def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> Campaign:
+    """Start calling: every pending target becomes due at launch (or at the campaign's start)."""
+    with transaction.atomic():
+        campaign = _locked(campaign_id, "launch")
+        campaign.full_clean()
+        if not campaign.targets.exists():
+            raise CampaignStateError(f"Campaign {campaign.name!r} has no contacts to call.")
+        due_at = max(at, campaign.starts_at) if campaign.starts_at else at
+        campaign.targets.filter(status=Target.Status.PENDING, next_attempt_at__isnull=True).update(
+            next_attempt_at=due_at
+        )
+        campaign.status = S.RUNNING
+        campaign.launched_at = at
+        if user_id and not campaign.created_by_id:
+            campaign.created_by_id = user_id
+        campaign.save(update_fields=["status", "launched_at", "created_by"])
+    return campaign
+
+
+def campaign_pause(*, campaign_id: int, at: datetime) -> Campaign:
+    """Stop new dials at once; calls already placed finish. Calls queued but not yet dialed
+    are cancelled and their targets wait for the resume."""
+    with transaction.atomic():
+        campaign = _locked(campaign_id, "pause")
+        campaign.status = S.PAUSED
+        campaign.paused_at = at
+        campaign.save(update_fields=["status", "paused_at"])
+        _cancel_queued_calls(campaign, at=at, reason="campaign_paused", close_targets=False)
+    return campaign
+
+
+def campaign_resume(*, campaign_id: int, at: datetime) -> Campaign:
+    with transaction.atomic():
+        campaign = _locked(campaign_id, "resume")
+        campaign.status = S.RUNNING
+        campaign.paused_at = None
+        campaign.save(update_fields=["status", "paused_at"])
+    return campaign
+
+
+def campaign_cancel(*, campaign_id: int, at: datetime) -> Campaign:
+    """End the campaign: no further calls; calls in progress finish; pending targets close."""
+    with transaction.atomic():
+        campaign = _locked(campaign_id, "cancel")
+        campaign.status = S.CANCELLED
+        campaign.finished_at = at
+        campaign.save(update_fields=["status", "finished_at"])
+        _cancel_queued_calls(campaign, at=at, reason="campaign_cancelled", close_targets=True)
+        campaign.targets.filter(status=Target.Status.PENDING).update(
+            status=Target.Status.CLOSED, last_reason="campaign_cancelled", next_attempt_at=None
+        )
+    return campaign
+
+
+def _cancel_queued_calls(campaign: Campaign, *, at: datetime, reason: str, close_targets: bool):
+    queued = Call.objects.filter(target__campaign=campaign, status=CallStatus.QUEUED)
+    for call in queued.select_related("target"):
+        call_transition(call_id=call.pk, to=CallStatus.CANCELED, at=at, hangup_reason=reason)
+        target = call.target
+        if close_targets:
+            target.status, target.next_attempt_at = Target.Status.CLOSED, None
+        else:
+            target.status, target.next_attempt_at = Target.Status.PENDING, at
+        target.last_reason = reason
+        target.save(update_fields=["status", "next_attempt_at", "last_reason", "updated_at"])

@@ -1,0 +1,111 @@
+"""The running product for integration tests: daphne, a Celery worker and beat, as separate
+processes against the test database and Redis, talking to the sandbox."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A Tuesday afternoon in every mainland US zone: 14:00 ET, 11:00 PT.
+LAWFUL_INSTANT = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class Stack:
+    def __init__(self, *, carrier, model, offset: float, log_dir: Path):
+        self.port = free_port()
+        self.public_base_url = f"http://127.0.0.1:{self.port}"
+        self.offset = offset
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "TWILIO_ACCOUNT_SID": carrier.account_sid,
+            "TWILIO_AUTH_TOKEN": carrier.auth_token,
+            "TWILIO_API_URL": carrier.base_url,
+            "OPENAI_API_KEY": model.api_key,
+            "OPENAI_BASE_URL": model.openai_base_url,
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+        }
+
+    def _start(self, name: str, module_args: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "tests.timeshift", str(self.offset), "-m", *module_args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start(self, *, beat: bool = True) -> "Stack":
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no task left from an earlier run
+        self._start(
+            "web", ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"]
+        )
+        self._start(
+            "worker",
+            ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
+             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--hostname", f"stack-{os.getpid()}@%h"],
+        )  # fmt: skip
+        if beat:
+            self._start(
+                "beat",
+                ["celery", "-A", "voiceops", "beat", "--loglevel", "INFO",
+                 "-s", str(self.log_dir / "beat-schedule")],
+            )  # fmt: skip
+        self._wait_for_web(seconds=60)
+        return self
+
+    def _wait_for_web(self, *, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            self.check_alive()
+            time.sleep(0.2)
+        raise RuntimeError(f"daphne did not listen on {self.port}; see {self.log_dir}/web.log")
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"The {name} process exited ({process.returncode}):\n{log}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
