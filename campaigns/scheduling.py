@@ -6,7 +6,7 @@ targets twice. Calls are created here and dialed by the `dial` task after commit
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.db import transaction
@@ -28,6 +28,7 @@ ACTIVE_CALL_STATUSES = (
 # How many due targets one tick evaluates per campaign beyond its free call slots: deferred
 # targets move forward in time, so later ticks reach the rest.
 EVALUATION_BATCH = 200
+RECHECK_UNKNOWN_DEFER = timedelta(hours=1)
 
 
 @dataclass
@@ -99,7 +100,8 @@ def campaign_tick(*, campaign_id: int, at: datetime, enqueue_dial) -> TickReport
                 free -= 1
                 continue
             if decision.verdict == "defer":
-                target.next_attempt_at = decision.next_allowed_at
+                # A defer with no known end (a spent budget) is looked at again later.
+                target.next_attempt_at = decision.next_allowed_at or at + RECHECK_UNKNOWN_DEFER
                 report.deferred += 1
             else:
                 target.status, target.next_attempt_at = Target.Status.CLOSED, None
