@@ -1,9 +1,25 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
+from campaigns import lifecycle
+from campaigns.admin_compliance import (
+    campaign_preview_view,
+    contact_explanation_view,
+    target_explanation_view,
+)
+from campaigns.admin_imports import import_progress_view, import_upload_view
 from campaigns.models import (
     Campaign,
     Consent,
     Contact,
+    ImportJob,
     Organization,
     Question,
     RegistrySync,
@@ -11,6 +27,53 @@ from campaigns.models import (
     Survey,
     Target,
 )
+from campaigns.revocation import consent_revoke
+
+
+def admin_url(model_admin: admin.ModelAdmin, route: str, view, name: str):
+    """A page of `model_admin` behind the admin's login, named `campaigns_<model>_<name>`."""
+    opts = model_admin.model._meta
+    return path(
+        route,
+        model_admin.admin_site.admin_view(view),
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
+
+
+def can_revoke(request) -> bool:
+    return request.user.has_perms(["campaigns.change_consent", "campaigns.add_suppression"])
+
+
+def record_opt_outs(request, numbers: set[tuple[int, str]]) -> None:
+    """Revoke consent and suppress each (organisation, phone), as if the callee opted out."""
+    at = timezone.now()
+    revoked = suppressed = 0
+    for organization_id, phone in sorted(numbers):
+        revocation = consent_revoke(
+            organization_id=organization_id,
+            phone=phone,
+            via=Consent.RevokedVia.OPERATOR,
+            at=at,
+            reason=f"Recorded by {request.user.get_username()}",
+        )
+        revoked += revocation.consents_revoked
+        suppressed += revocation.suppression_created
+    messages.success(
+        request,
+        f"Opt-out recorded for {len(numbers)} number(s): {revoked} consent(s) revoked, "
+        f"{suppressed} number(s) newly suppressed for every campaign.",
+    )
+
+
+class AddToCampaignForm(forms.Form):
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none())
+
+    def __init__(self, *args, organization_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.filter(
+            organization_id__in=organization_ids,
+            status__in=[Campaign.Status.DRAFT, Campaign.Status.RUNNING, Campaign.Status.PAUSED],
+        ).order_by("-pk")
 
 
 @admin.register(Organization)
@@ -38,6 +101,9 @@ class ConsentInline(admin.TabularInline):
         "revoked_at",
         "revoked_via",
     ]
+    # Revocation goes through `consent_revoke` (the actions), which also suppresses the
+    # number; editing these fields by hand would do half of it, or undo an opt-out.
+    readonly_fields = ["revoked_at", "revoked_via"]
 
 
 @admin.register(Contact)
@@ -46,6 +112,65 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["organization", "state", "language"]
     search_fields = ["phone", "name", "postal_code"]
     inlines = [ConsentInline]
+    actions = ["record_opt_out", "add_to_campaign"]
+
+    def get_urls(self):
+        return [
+            admin_url(
+                self, "import/", lambda request: import_upload_view(request, "contacts"), "import"
+            ),
+            admin_url(
+                self, "<int:contact_id>/explanation/", contact_explanation_view, "explanation"
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_revoke_permission(self, request) -> bool:
+        return can_revoke(request)
+
+    def has_add_to_campaign_permission(self, request) -> bool:
+        return request.user.has_perm("campaigns.change_campaign")
+
+    @admin.action(
+        description="Record opt-out: revoke consent and suppress the number",
+        permissions=["revoke"],
+    )
+    def record_opt_out(self, request, queryset):
+        record_opt_outs(request, set(queryset.values_list("organization_id", "phone")))
+
+    @admin.action(description="Add to campaign…", permissions=["add_to_campaign"])
+    def add_to_campaign(self, request, queryset):
+        organization_ids = set(queryset.values_list("organization_id", flat=True))
+        form = AddToCampaignForm(
+            request.POST if "apply" in request.POST else None, organization_ids=organization_ids
+        )
+        if form.is_valid():
+            campaign = form.cleaned_data["campaign"]
+            try:
+                added = lifecycle.campaign_add_contacts(
+                    campaign_id=campaign.pk, contact_ids=list(queryset.values_list("pk", flat=True))
+                )
+            except lifecycle.CampaignStateError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"{added} contact(s) added to {campaign.name!r}; "
+                f"{queryset.count() - added} were already in it or belong to another organisation.",
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/campaigns/add_to_campaign.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Add contacts to a campaign",
+                "opts": self.model._meta,
+                "form": form,
+                "contacts": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(Consent)
@@ -54,6 +179,21 @@ class ConsentAdmin(admin.ModelAdmin):
     list_filter = ["purpose", "is_written", "revoked_via"]
     search_fields = ["contact__phone", "contact__name"]
     raw_id_fields = ["contact"]
+    readonly_fields = ["revoked_at", "revoked_via"]  # see ConsentInline
+    actions = ["revoke"]
+
+    def has_revoke_permission(self, request) -> bool:
+        return can_revoke(request)
+
+    @admin.action(
+        description="Revoke: every consent of these numbers, and suppress them",
+        permissions=["revoke"],
+    )
+    def revoke(self, request, queryset):
+        # Policy: an opt-out covers every purpose and campaign of the organisation.
+        record_opt_outs(
+            request, set(queryset.values_list("contact__organization_id", "contact__phone"))
+        )
 
 
 @admin.register(Suppression)
@@ -61,6 +201,35 @@ class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["phone", "source", "state", "reason", "organization", "added_at"]
     list_filter = ["source", "state", "organization"]
     search_fields = ["phone"]
+    show_full_result_count = False  # registries hold millions of rows
+
+    def save_model(self, request, obj, form, change):
+        if change or obj.source != Suppression.Source.OPT_OUT:
+            super().save_model(request, obj, form, change)
+            return
+        # An opt-out entered by hand is a revocation like any other: consent goes too.
+        consent_revoke(
+            organization_id=obj.organization_id,
+            phone=obj.phone,
+            via=Consent.RevokedVia.OPERATOR,
+            at=timezone.now(),
+            reason=obj.reason or f"Recorded by {request.user.get_username()}",
+        )
+        obj.pk = Suppression.objects.get(
+            organization_id=obj.organization_id, phone=obj.phone, source=obj.source, state=""
+        ).pk
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        return [
+            admin_url(
+                self,
+                "import/",
+                lambda request: import_upload_view(request, "suppressions"),
+                "import",
+            ),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(RegistrySync)
@@ -120,6 +289,47 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:campaign_id>/preview/", campaign_preview_view, "preview"),
+            admin_url(
+                self,
+                "<int:campaign_id>/run/<str:action>/",
+                require_POST(self.lifecycle_view),
+                "lifecycle",
+            ),
+            *super().get_urls(),
+        ]
+
+    def lifecycle_view(self, request, campaign_id: int, action: str):
+        """Launch, pause, resume or cancel, from the buttons on the change page."""
+        if not request.user.has_perm("campaigns.change_campaign"):
+            raise PermissionDenied
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        at = timezone.now()
+        try:
+            if action == "launch":
+                lifecycle.campaign_launch(campaign_id=campaign.pk, user_id=request.user.pk, at=at)
+            elif action in ("pause", "resume", "cancel"):
+                getattr(lifecycle, f"campaign_{action}")(campaign_id=campaign.pk, at=at)
+            else:
+                raise PermissionDenied
+        except lifecycle.CampaignStateError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        except ValidationError as error:  # the campaign's settings are not launchable
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            campaign.refresh_from_db()
+            self.message_user(
+                request,
+                f"Campaign {campaign.name!r} is now {campaign.get_status_display().lower()}.",
+            )
+        return redirect("admin:campaigns_campaign_change", campaign.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_run_campaign"] = request.user.has_perm("campaigns.change_campaign")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
@@ -131,7 +341,55 @@ class TargetAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "last_reason",
         "outcome",
+        "explanation",
     ]
     list_filter = ["status", "campaign", "last_reason"]
     search_fields = ["contact__phone", "contact__name"]
     raw_id_fields = ["contact"]
+
+    @admin.display(description="why")
+    def explanation(self, target):
+        url = reverse("admin:campaigns_target_explanation", args=[target.pk])
+        return format_html('<a href="{}">explain</a>', url)
+
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:target_id>/explanation/", target_explanation_view, "explanation"),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "file_name",
+        "kind",
+        "organization",
+        "status",
+        "progress",
+        "created",
+        "updated",
+        "unchanged",
+        "error_count",
+        "created_at",
+    ]
+    list_filter = ["kind", "status"]
+    list_display_links = None
+
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:job_id>/progress/", import_progress_view, "progress"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        url = reverse("admin:campaigns_importjob_progress", args=[job.pk])
+        percent = job.percent
+        return format_html('<a href="{}">{}</a>', url, "…" if percent is None else f"{percent} %")
+
+    def has_add_permission(self, request):
+        return False  # jobs are created by uploading on the contact or suppression list
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -10,6 +10,7 @@ from campaigns.models import Campaign, Contact, Target
 
 S = Campaign.Status
 
+PAST_TENSE = {"launch": "launched", "pause": "paused", "resume": "resumed", "cancel": "cancelled"}
 # Which status each action may start from.
 ALLOWED_FROM = {
     "launch": {S.DRAFT},
@@ -28,7 +29,7 @@ def _locked(campaign_id: int, action: str) -> Campaign:
     if campaign.status not in ALLOWED_FROM[action]:
         raise CampaignStateError(
             f"Campaign {campaign.name!r} is {campaign.get_status_display().lower()}; "
-            f"it can be {action}ed only when "
+            f"it can be {PAST_TENSE[action]} only when "
             + " or ".join(sorted(S(status).label.lower() for status in ALLOWED_FROM[action]))
             + "."
         )

@@ -414,3 +414,81 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.contact} in {self.campaign}"
+
+
+def import_storage():
+    """Uploaded import files live under VAR_DIR/imports: the worker that runs the import
+    reads them there, so with workers on several machines it must be a shared volume."""
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=settings.VAR_DIR / "imports")
+
+
+class ImportJob(models.Model):
+    """One uploaded file being imported (contacts with consent, or a suppression list) and
+    its progress, which the admin page and the API show while the worker runs."""
+
+    class Kind(models.TextChoices):
+        CONTACTS = "contacts", "Contacts and consent"
+        SUPPRESSIONS = "suppressions", "Suppression list"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to="%Y/%m/", storage=import_storage, max_length=300)
+    file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
+    # Suppression lists only: which list the file is, and the registry's own date for it.
+    source = models.CharField(max_length=20, choices=Suppression.Source.choices, blank=True)
+    state = models.CharField(max_length=2, blank=True, validators=[validate_state])
+    synced_at = models.DateTimeField(null=True, blank=True)
+    replaces_previous = models.BooleanField(
+        default=False, help_text="The file is a full copy: numbers no longer in it are removed."
+    )
+    total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rows or lines in the file."
+    )
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="The first errors: row (or line), field, message."
+    )
+    message = models.TextField(blank=True, help_text="Why the whole file failed, if it did.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="contacts") | ~Q(source=""), name="import_job_list_names_source"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.is_finished else None
+        return min(100, round(100 * self.processed / self.total))

@@ -8,15 +8,12 @@ targets twice. Calls are created here and dialed by the `dial` task after commit
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from calls.models import Call, CallStatus
 from campaigns.compliance import evaluate
 from campaigns.eligibility import facts_for_contacts
 from campaigns.models import Campaign, Target
-from campaigns.progress import campaign_progress_publish
 
 ACTIVE_CALL_STATUSES = (
     CallStatus.QUEUED,
@@ -151,22 +148,3 @@ def _finish(campaign: Campaign, *, at: datetime, reason: str) -> None:
         status=Target.Status.CLOSED, last_reason=reason, next_attempt_at=None
     )
     _complete_if_done(campaign, at=at)
-
-
-@shared_task(time_limit=60, soft_time_limit=50)
-def tick() -> dict:
-    """Beat, every few seconds: book the calls every running campaign may place now."""
-    from calls.tasks import dial
-
-    now = timezone.now()
-    booked = 0
-    for campaign_id in campaigns_running():
-        report = campaign_tick(
-            campaign_id=campaign_id,
-            at=now,
-            enqueue_dial=lambda call_id: dial.apply_async(args=[call_id], queue="dial"),
-        )
-        booked += len(report.calls)
-        if report.calls or report.deferred or report.denied:
-            campaign_progress_publish(campaign_id=campaign_id)
-    return {"booked": booked}

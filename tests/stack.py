@@ -56,7 +56,7 @@ class Stack:
     def _start(self, name: str, module_args: list[str]) -> None:
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "tests.timeshift", str(self.offset), "-m", *module_args],
+            [sys.executable, "-m", "sandbox.timeshift", str(self.offset), "-m", *module_args],
             cwd=ROOT,
             env=self.env,
             stdout=log,

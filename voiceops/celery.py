@@ -23,9 +23,9 @@ app.conf.task_routes = {
 
 # Every periodic job is listed here and nowhere else.
 app.conf.beat_schedule = {
-    "campaign-tick": {"task": "campaigns.scheduling.tick", "schedule": 3.0},
+    "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
 }
 
-app.conf.imports = ("voiceops.tasks", "campaigns.scheduling")
+app.conf.imports = ("voiceops.tasks",)
 app.autodiscover_tasks()

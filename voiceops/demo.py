@@ -1,32 +1,42 @@
-"""`make demo`: run VoiceOps on one machine with no services to install.
+"""`make demo`: a reminder campaign placed through the sandbox, with the admin to look at.
 
-Starts the web server (daphne), a Celery worker and Celery beat, on SQLite with a
-filesystem broker unless DATABASE_URL and REDIS_URL are set, and prints where the admin is
-and how to log in. Ctrl-C stops everything it started.
+On a machine with no services it runs on SQLite with a filesystem broker; with
+DATABASE_URL and REDIS_URL set it uses those. It starts the sandbox (Twilio and OpenAI
+stand-ins), the web server (daphne), a Celery worker and Celery beat; seeds an
+organisation, an agent and a campaign of a dozen contacts across personas, states and time
+zones; launches it; shows progress; prints each call's outcome and cost; and leaves the
+admin running. Ctrl-C stops everything it started.
+
+The demo runs on a simulated clock: a weekday afternoon in US time (see
+`sandbox.timeshift`), so its calls are lawful whenever you run it.
 """
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import holidays
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "voiceops-demo"
+SANDBOX_NUMBER = "+12025550100"
 
 
-def demo_environment(port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("DEBUG", "1")
-    env.setdefault("SECRET_KEY", "demo-only-secret-key-not-for-production-0123456789abcdef")
-    env.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1")
-    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
-    env.setdefault("VOICEOPS_VAR_DIR", str(ROOT / "var"))
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+def simulated_start(now: datetime) -> datetime:
+    """The next Tuesday that is no US holiday, at 13:59:20 Eastern (18:59:20 UTC in winter):
+    every mainland zone is open, and Hawaii opens a minute and a half later."""
+    us_holidays = holidays.country_holidays("US", years=range(now.year, now.year + 2))
+    day = now.date() + timedelta(days=1)
+    while day.weekday() != 1 or day in us_holidays:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 18, 59, 20, tzinfo=UTC)
 
 
 def port_is_free(port: int) -> bool:
@@ -34,124 +44,143 @@ def port_is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-def ensure_admin(env: dict[str, str]) -> None:
-    script = (
-        "from django.contrib.auth.models import User\n"
-        f"user, _ = User.objects.get_or_create(username={ADMIN_USER!r}, "
-        "defaults={'is_staff': True, 'is_superuser': True})\n"
-        f"user.set_password({ADMIN_PASSWORD!r}); user.save()\n"
-    )
-    manage(env, "shell", "--no-imports", "-c", script)
+class Demo:
+    def __init__(self, port: int):
+        self.port = port
+        self.offset = (simulated_start(datetime.now(UTC)) - datetime.now(UTC)).total_seconds()
+        self.env = dict(os.environ)
+        self.env.setdefault("DEBUG", "1")
+        self.env.setdefault(
+            "SECRET_KEY", "demo-only-secret-key-not-for-production-0123456789abcdef"
+        )
+        self.env.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1")
+        self.env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+        self.env.setdefault("VOICEOPS_VAR_DIR", str(ROOT / "var"))
+        self.env["PYTHONUNBUFFERED"] = "1"
+        self.var = Path(self.env["VOICEOPS_VAR_DIR"])
+        self.logs = self.var / "log"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, subprocess.Popen] = {}
 
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
 
-def start(env: dict[str, str], name: str, args: list[str], log_dir: Path) -> subprocess.Popen:
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
-    return subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    def python(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "sandbox.timeshift", str(self.offset), "-m", *args]
 
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            self.python(*args), cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"`{' '.join(args)}` failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
-def wait_for_port(port: int, processes: dict[str, subprocess.Popen], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not port_is_free(port):
-            return
-        for name, process in processes.items():
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        process = subprocess.Popen(
+            self.python(*args), cwd=ROOT, env=self.env, stdout=subprocess.PIPE if name == "sandbox" else log,
+            stderr=log if name == "sandbox" else subprocess.STDOUT,
+        )  # fmt: skip
+        self.processes[name] = process
+        return process
+
+    def start_sandbox(self) -> None:
+        sandbox = self.start(
+            "sandbox", "sandbox", "--json", "--calls-per-second", "5",
+            "--number", f"{SANDBOX_NUMBER}={self.env['PUBLIC_BASE_URL']}/twilio/voice",
+            "--recordings", str(self.var / "recordings"),
+        )  # fmt: skip
+        line = sandbox.stdout.readline()
+        if not line:
+            raise SystemExit(f"The sandbox did not start; see {self.logs}/sandbox.log")
+        self.env.update({key: str(value) for key, value in json.loads(line).items()})
+
+    def start_product(self) -> None:
+        self.start(
+            "web", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"
+        )
+        self.start(
+            "worker", "celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
+            "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
+        )  # fmt: skip
+        self.start(
+            "beat", "celery", "-A", "voiceops", "beat", "--loglevel", "INFO",
+            "-s", str(self.var / "beat-schedule"),
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while port_is_free(self.port):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise SystemExit(f"The web server did not start; see {self.logs}/web.log")
+            time.sleep(0.2)
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
             if process.poll() is not None:
                 raise SystemExit(
-                    f"The {name} process stopped during start-up; see var/log/{name}.log"
+                    f"The {name} process stopped (exit {process.returncode}); see {self.logs}/{name}.log"
                 )
-        time.sleep(0.2)
-    raise SystemExit(f"The web server did not open port {port} within {seconds:.0f} s.")
 
-
-def main() -> None:
-    port = int(os.environ.get("DEMO_PORT", "8000"))
-    if not port_is_free(port):
-        raise SystemExit(f"Port {port} is in use; stop what uses it or set DEMO_PORT=<free port>.")
-    env = demo_environment(port)
-    var = Path(env["VOICEOPS_VAR_DIR"])
-    log_dir = var / "log"
-    log_dir.mkdir(parents=True, exist_ok=True)
-
-    print("Preparing the database…", flush=True)
-    manage(env, "migrate", "--no-input", "-v", "0")
-    ensure_admin(env)
-
-    processes = {
-        "web": start(
-            env,
-            "web",
-            ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "voiceops.asgi:application"],
-            log_dir,
-        ),
-        "worker": start(
-            env,
-            "worker",
-            [
-                "-m",
-                "celery",
-                "-A",
-                "voiceops",
-                "worker",
-                "-Q",
-                "default,dial,postcall",
-                "--loglevel",
-                "INFO",
-            ],
-            log_dir,
-        ),
-        "beat": start(
-            env,
-            "beat",
-            [
-                "-m",
-                "celery",
-                "-A",
-                "voiceops",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "-s",
-                str(var / "beat-schedule"),
-            ],
-            log_dir,
-        ),
-    }
-
-    def stop(*_):
-        for process in processes.values():
+    def stop(self, *_) -> None:
+        for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
-        for process in processes.values():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
         raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    wait_for_port(port, processes, seconds=60)
+
+def main() -> None:
+    port = int(os.environ.get("DEMO_PORT", "8000"))
+    if not port_is_free(port):
+        raise SystemExit(f"Port {port} is in use; stop what uses it or set DEMO_PORT=<free port>.")
+    demo = Demo(port)
+    signal.signal(signal.SIGTERM, demo.stop)
+    signal.signal(signal.SIGINT, demo.stop)
+    print(f"Simulated clock: {demo.now():%A %d %B %Y, %H:%M} UTC (a weekday afternoon in the US).")
+    print("Preparing the database…", flush=True)
+    demo.run("django", "migrate", "--no-input", "-v", "0")
+    demo.run(
+        "django", "shell", "--no-imports", "-c",
+        "from django.contrib.auth.models import User\n"
+        f"user, _ = User.objects.get_or_create(username={ADMIN_USER!r}, "
+        "defaults={'is_staff': True, 'is_superuser': True})\n"
+        f"user.set_password({ADMIN_PASSWORD!r}); user.save()\n",
+    )  # fmt: skip
+    print(
+        "Starting the sandbox (Twilio and OpenAI stand-ins), web server, worker and beat…",
+        flush=True,
+    )
+    demo.start_sandbox()
+    demo.start_product()
+    campaign_id = int(demo.run("voiceops.demo_seed").strip())
+
+    from voiceops.demo_report import watch
+
+    os.environ.update(demo.env)
+    watch(campaign_id=campaign_id, now=demo.now, check_alive=demo.check_alive)
     print(
         f"\nVoiceOps is running.\n"
-        f"  Admin:  http://127.0.0.1:{port}/admin/\n"
-        f"  Login:  {ADMIN_USER} / {ADMIN_PASSWORD}\n"
-        f"  Logs:   {log_dir}/{{web,worker,beat}}.log\n"
+        f"  Admin:      http://127.0.0.1:{port}/admin/\n"
+        f"  Login:      {ADMIN_USER} / {ADMIN_PASSWORD}\n"
+        f"  Campaign:   http://127.0.0.1:{port}/admin/campaigns/campaign/{campaign_id}/change/\n"
+        f"  Recordings: {demo.var / 'recordings'}\n"
+        f"  Logs:       {demo.logs}/\n"
         f"Press Ctrl-C to stop.",
         flush=True,
     )
     while True:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(
-                    f"The {name} process stopped (exit {process.returncode}); see {log_dir}/{name}.log"
-                )
-                stop()
+        demo.check_alive()
         time.sleep(1)
 
 

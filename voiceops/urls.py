@@ -14,5 +14,6 @@ admin.site.index_title = "Campaigns, calls and costs"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
+    path("api/", include("campaigns.urls")),
     path("", include("calls.urls")),
 ]

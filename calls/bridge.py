@@ -1,0 +1,590 @@
+"""Pairs a call's phone leg with a model session: audio both ways, barge-in, tools,
+transcript, usage, limits, and the end of the call.
+
+The consumer hands carrier events in (`on_media`, `on_mark`, `on_dtmf`, `on_stop`, …) and
+the bridge answers through a `CarrierLeg`. Nothing on the per-frame path touches the
+database: turns, events and usage collect in a `CallLog` written once a second.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from agents.prompts import say_instruction
+from agents.realtime import HistoryEntry, RealtimeSession, RealtimeUnavailable
+from agents.tools import After, ToolRegistry, default_registry
+from calls.call_log import CallLog
+from calls.call_setup import CallSetup
+from calls.costs import running_cost, usage_from_response
+from calls.playback import BYTES_PER_MS, PlaybackTracker, base64_decoded_length
+from calls.telephony.twilio import CarrierError, replace_twiml, say_and_hang_up_twiml
+from campaigns.revocation import consent_revoke
+
+logger = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_SECONDS = 1.0
+RECONNECT_DELAYS_SECONDS = (0.25, 1.0, 2.0)
+# However the carrier behaves, a call that is ending is over after this long.
+ENDING_GRACE_SECONDS = 60.0
+TOOL_DRAIN_SECONDS = 5.0
+
+
+class CarrierLeg(Protocol):
+    """The phone side, in the carrier's protocol (see `calls.consumers`)."""
+
+    async def send_media(self, payload: str) -> None: ...
+    async def send_mark(self, name: str) -> None: ...
+    async def send_clear(self) -> None: ...
+    async def hang_up(self) -> None: ...
+
+
+class Utterance:
+    """One agent message item: where it started on the call and what it said."""
+
+    __slots__ = ("generation", "is_done", "is_recorded", "item_id", "parts", "started_ms", "text")
+
+    def __init__(self, item_id: str, started_ms: int, generation: int):
+        self.item_id = item_id
+        self.started_ms = started_ms
+        self.generation = generation
+        self.parts: list[str] = []
+        self.text: str | None = None
+        self.is_done = False
+        self.is_recorded = False
+
+    def said(self) -> str:
+        return self.text if self.text is not None else "".join(self.parts)
+
+
+def heard_part(text: str, *, played_ms: int, sent_ms: int) -> str:
+    """The words of `text` a caller heard when `played_ms` of `sent_ms` played."""
+    words = text.split()
+    if sent_ms <= 0:
+        return ""
+    return " ".join(words[: round(len(words) * min(1.0, played_ms / sent_ms))])
+
+
+class CallBridge:
+    def __init__(
+        self,
+        setup: CallSetup,
+        carrier: CarrierLeg,
+        *,
+        registry: ToolRegistry | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = timezone.now,
+    ):
+        self.setup = setup
+        self.carrier = carrier
+        self.registry = registry or default_registry()
+        self.clock = clock
+        self.now = now
+        self.log = CallLog(setup.call_id)
+        self.playback = PlaybackTracker()
+        self.model: RealtimeSession | None = None
+        self.generation = 0  # which model session; item ids belong to one
+        self.started_at = clock()
+        self.heard_ms = 0  # caller audio received: the call's timeline, as Twilio's timestamps
+        self.session_base_ms = 0  # heard_ms when the current model session began
+        self.active_response_id: str | None = None
+        self.is_response_requested = False
+        self.queued_response: tuple[str | None] | None = None
+        self.muted_items: set[str] = set()
+        self.muted_response_id: str | None = None
+        self.utterances: dict[str, Utterance] = {}
+        self.caller_turns: dict[str, list[int | None]] = {}
+        self.history: list[HistoryEntry] = []
+        self.handled_tool_calls: set[str] = set()
+        self.tool_tasks: set[asyncio.Task] = set()
+        self.is_ending = False
+        self.is_final_message = False  # a last line is playing: no barge-in
+        self.has_opted_out = False
+        self.hangup_reason = ""
+        self.is_finished = False
+        self._tasks: list[asyncio.Task] = []
+        # Set whenever marks come back or a response ends, for whoever waits for silence.
+        self._playback_changed = asyncio.Event()
+
+    # Lifecycle.
+
+    def _call_ms(self) -> int:
+        return self.heard_ms
+
+    async def start(self) -> None:
+        """Open the model session and make the agent speak first."""
+        self.started_at = self.clock()
+        self.log.event("media_start", at=self.now(), call_sid=self.setup.call_sid)
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._flush_periodically()))
+        self._tasks.append(loop.create_task(self._enforce_max_duration()))
+        self._tasks.append(loop.create_task(self._run_model()))
+
+    async def _open_session(self) -> RealtimeSession:
+        session = await RealtimeSession.open(
+            base_url=settings.OPENAI_BASE_URL,
+            api_key=settings.OPENAI_API_KEY or "",
+            model=self.setup.model,
+        )
+        await session.configure(self.setup.session)
+        return session
+
+    async def _run_model(self) -> None:
+        try:
+            self.model = await self._open_session()
+        except RealtimeUnavailable as error:
+            if not await self._reconnect(error):
+                await self._model_unavailable()
+                return
+        else:
+            self.session_base_ms = self.heard_ms
+            await self._request_response()
+        while not self.is_finished:
+            try:
+                async for event in self.model.events():
+                    await self._on_model_event(event)
+                    if self.is_finished:
+                        return
+            except RealtimeUnavailable as error:
+                if self.is_finished:
+                    return
+                if not await self._reconnect(error):
+                    await self._model_unavailable()
+                    return
+
+    async def _reconnect(self, error: RealtimeUnavailable) -> bool:
+        """A new session, configured and re-seeded with the conversation so far."""
+        was_responding = self.active_response_id is not None or self.is_response_requested
+        self.active_response_id = None
+        self.is_response_requested = False
+        if error.is_permanent:
+            logger.error("Call %s: the model refused the session: %s", self.setup.call_id, error)
+            return False
+        for attempt, delay in enumerate(RECONNECT_DELAYS_SECONDS, start=1):
+            await asyncio.sleep(delay)
+            if self.is_finished:
+                return True
+            try:
+                session = await self._open_session()
+                await session.restore(self.history)
+            except RealtimeUnavailable as retry_error:
+                logger.warning(
+                    "Call %s: reconnect %s failed: %s", self.setup.call_id, attempt, retry_error
+                )
+                if retry_error.is_permanent:
+                    return False
+                continue
+            self.model = session
+            self.generation += 1
+            self.session_base_ms = self.heard_ms
+            self.log.event(
+                "model_reconnect",
+                at=self.now(),
+                attempt=attempt,
+                close_code=error.close_code,
+                restored_items=len(self.history),
+            )
+            if was_responding or self.queued_response is not None:
+                queued = self.queued_response
+                self.queued_response = None
+                await self._request_response(queued[0] if queued else None)
+            return True
+        return False
+
+    async def _model_unavailable(self) -> None:
+        logger.error(
+            "Call %s: the model is unavailable; apologising and hanging up", self.setup.call_id
+        )
+        self.log.event("error", at=self.now(), reason="model_unavailable")
+        twiml = say_and_hang_up_twiml(self.setup.script.apology)
+        try:
+            await sync_to_async(replace_twiml, thread_sensitive=False)(self.setup.call_sid, twiml)
+        except CarrierError as error:
+            logger.warning(
+                "Call %s: the apology could not be played: %s", self.setup.call_id, error
+            )
+        await self.finish(hangup_reason="model_unavailable")
+
+    async def finish(self, *, hangup_reason: str = "", close_carrier: bool = True) -> None:
+        """End the bridge: close the model, write everything, close the carrier socket.
+        Idempotent; the carrier socket closes last, after every write."""
+        if self.is_finished:
+            return
+        self.is_finished = True
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+        if self.model is not None:
+            with contextlib.suppress(Exception):
+                await self.model.close()
+        pending_tools = [task for task in self.tool_tasks if task is not current]
+        if pending_tools:
+            _, still_running = await asyncio.wait(pending_tools, timeout=TOOL_DRAIN_SECONDS)
+            for task in still_running:
+                task.cancel()
+        at = self.clock()
+        for utterance in list(self.utterances.values()):
+            self._record_utterance(utterance, at=at)
+        reason = hangup_reason or self.hangup_reason
+        self.log.event("media_stop", at=self.now(), reason=reason)
+        fields = {"media_ended_at": self.now()}
+        if reason:
+            fields["hangup_reason"] = reason
+        try:
+            await self.log.flush(**fields)
+        except Exception:
+            logger.exception("Call %s: the last writes failed", self.setup.call_id)
+        if close_carrier:
+            with contextlib.suppress(Exception):
+                await self.carrier.hang_up()
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
+            try:
+                await self.log.flush()
+            except Exception:
+                logger.exception("Call %s: a periodic write failed", self.setup.call_id)
+
+    # Carrier events.
+
+    async def on_media(self, payload: str) -> None:
+        self.heard_ms += base64_decoded_length(payload) // BYTES_PER_MS
+        if self.model is None or self.is_finished:
+            return
+        # A dropped session is noticed and restored by the receive loop; frames meanwhile are lost.
+        with contextlib.suppress(RealtimeUnavailable):
+            await self.model.append_audio(payload)
+
+    async def on_mark(self, name: str) -> None:
+        self.playback.echoed(name, at=self.clock())
+        self._playback_changed.set()
+        item_id = name.rsplit(":", 1)[0]
+        utterance = self.utterances.get(item_id)
+        if utterance is not None and utterance.is_done and self.playback.is_fully_played(item_id):
+            self._record_utterance(utterance, at=self.clock())
+        await self._finish_if_ended()
+
+    async def on_dtmf(self, digit: str) -> None:
+        self.log.event("dtmf", at=self.now(), digit=digit)
+        if digit != self.setup.opt_out_digit or self.has_opted_out or self.is_finished:
+            return
+        self.has_opted_out = True
+        context = self.setup.context
+        await sync_to_async(consent_revoke, thread_sensitive=False)(
+            organization_id=context.organization_id,
+            phone=context.phone,
+            via="keypress",
+            at=self.now(),
+        )
+        await self.log.flush(outcome="opted_out")
+        await self._say_last(self.setup.script.opt_out_reply, reason="opted_out")
+
+    async def on_machine_detected(self, answered_by: str) -> None:
+        if not answered_by.startswith("machine_end") or self.is_ending or self.is_finished:
+            return
+        await self.log.flush(outcome="voicemail")
+        message = self.setup.script.voicemail
+        if message is None:
+            self.log.event("wrap_up", at=self.now(), reason="voicemail", message_left=False)
+            await self.finish(hangup_reason="voicemail")
+            return
+        await self._say_last(message, reason="voicemail")
+
+    async def on_hang_up_requested(self, reason: str) -> None:
+        await self.wrap_up(reason or "requested")
+
+    async def on_stop(self) -> None:
+        await self.finish(close_carrier=False)
+
+    # Model events.
+
+    async def _on_model_event(self, event: dict) -> None:
+        handler = self._handlers.get(event.get("type"))
+        if handler is not None:
+            await handler(self, event)
+
+    async def _on_audio_delta(self, event: dict) -> None:
+        item_id = event.get("item_id", "")
+        if item_id in self.muted_items or event.get("response_id") == self.muted_response_id:
+            return
+        payload = event["delta"]
+        at = self.clock()
+        if item_id not in self.utterances:
+            started = self._call_ms() + self.playback.unplayed_ms(at=at)
+            self.utterances[item_id] = Utterance(item_id, started, self.generation)
+        await self.carrier.send_media(payload)
+        mark = self.playback.sent(
+            item_id=item_id, audio_bytes=base64_decoded_length(payload), at=at
+        )
+        await self.carrier.send_mark(mark)
+
+    async def _on_transcript_delta(self, event: dict) -> None:
+        utterance = self.utterances.get(event.get("item_id", ""))
+        if utterance is not None:
+            utterance.parts.append(event.get("delta", ""))
+
+    async def _on_transcript_done(self, event: dict) -> None:
+        utterance = self.utterances.get(event.get("item_id", ""))
+        if utterance is None:
+            return
+        utterance.text = event.get("transcript", "")
+        utterance.is_done = True
+        if self.playback.is_fully_played(utterance.item_id):
+            self._record_utterance(utterance, at=self.clock())
+
+    async def _on_speech_started(self, event: dict) -> None:
+        item_id = event.get("item_id", "")
+        self.caller_turns[item_id] = [self.session_base_ms + event.get("audio_start_ms", 0), None]
+        if self.is_final_message:
+            return
+        stopped = await self._stop_agent()
+        if stopped is not None:
+            self.log.event("barge_in", at=self.now(), **stopped)
+
+    async def _on_speech_stopped(self, event: dict) -> None:
+        turn = self.caller_turns.get(event.get("item_id", ""))
+        if turn is not None:
+            turn[1] = self.session_base_ms + event.get("audio_end_ms", 0)
+
+    async def _on_caller_transcript(self, event: dict) -> None:
+        text = (event.get("transcript") or "").strip()
+        started, ended = self.caller_turns.pop(event.get("item_id", ""), (self.heard_ms, None))
+        if not text:
+            return
+        self.log.turn(
+            speaker="caller",
+            text=text,
+            started_ms=started,
+            ended_ms=ended,
+            item_id=event.get("item_id", ""),
+        )
+        self.history.append(HistoryEntry("user", text))
+
+    async def _on_response_created(self, event: dict) -> None:
+        self.active_response_id = event.get("response", {}).get("id")
+        self.is_response_requested = False
+
+    async def _on_response_done(self, event: dict) -> None:
+        response = event.get("response") or {}
+        if response.get("id") == self.active_response_id:
+            self.active_response_id = None
+        self._playback_changed.set()
+        if response.get("status") == "failed":
+            details = response.get("status_details") or {}
+            self.log.event("error", at=self.now(), response_id=response.get("id"), details=details)
+        self.log.usage(usage_from_response(response.get("usage")))
+        await self._enforce_cost_cap()
+        if self.queued_response is not None and not self.is_finished:
+            (instructions,) = self.queued_response
+            self.queued_response = None
+            await self._request_response(instructions)
+        await self._finish_if_ended()
+
+    async def _on_output_item_done(self, event: dict) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "function_call" or item.get("status") != "completed":
+            return
+        call_id = item.get("call_id", "")
+        if call_id in self.handled_tool_calls:
+            return
+        self.handled_tool_calls.add(call_id)
+        task = asyncio.get_running_loop().create_task(
+            self._run_tool(call_id, item.get("name", ""), item.get("arguments", ""))
+        )
+        self.tool_tasks.add(task)
+        task.add_done_callback(self.tool_tasks.discard)
+
+    async def _on_error(self, event: dict) -> None:
+        error = event.get("error") or {}
+        if error.get("code") == "conversation_already_has_active_response":
+            self.is_response_requested = False
+        self.log.event("error", at=self.now(), code=error.get("code"), message=error.get("message"))
+
+    _handlers = {
+        "response.output_audio.delta": _on_audio_delta,
+        "response.output_audio_transcript.delta": _on_transcript_delta,
+        "response.output_audio_transcript.done": _on_transcript_done,
+        "input_audio_buffer.speech_started": _on_speech_started,
+        "input_audio_buffer.speech_stopped": _on_speech_stopped,
+        "conversation.item.input_audio_transcription.completed": _on_caller_transcript,
+        "response.created": _on_response_created,
+        "response.done": _on_response_done,
+        "response.output_item.done": _on_output_item_done,
+        "error": _on_error,
+    }
+
+    # Speaking, interrupting, ending.
+
+    async def _request_response(self, instructions: str | None = None) -> None:
+        """Ask for a response now, or once the running one is done (one at a time)."""
+        if self.model is None or self.is_finished:
+            return
+        if self.active_response_id is not None or self.is_response_requested:
+            # A line to say verbatim outranks a plain "go on".
+            if self.queued_response is None or instructions is not None:
+                self.queued_response = (instructions,)
+            return
+        self.is_response_requested = True
+        with contextlib.suppress(RealtimeUnavailable):
+            await self.model.create_response(instructions=instructions)
+
+    async def _stop_agent(self) -> dict | None:
+        """The caller stops hearing the agent now, and the model learns how much was heard.
+        `clear` goes first, so no more of the unplayed audio reaches the caller. Returns
+        what was cut short, if anything was playing."""
+        at = self.clock()
+        stopped = None
+        playing = self.playback.pending_item_ids()
+        if playing:
+            first = playing[0]
+            played_ms = self.playback.played_ms(first, at=at)
+            await self.carrier.send_clear()
+            self.playback.cleared()
+            self._playback_changed.set()
+            for index, item_id in enumerate(playing):
+                heard = played_ms if index == 0 else 0
+                self.muted_items.add(item_id)
+                utterance = self.utterances.get(item_id)
+                if utterance is not None:
+                    self._record_utterance(utterance, at=at, played_ms=heard)
+                    if utterance.generation == self.generation and self.model is not None:
+                        with contextlib.suppress(RealtimeUnavailable):
+                            await self.model.truncate(item_id=item_id, audio_end_ms=heard)
+            stopped = {
+                "item_id": first,
+                "audio_end_ms": played_ms,
+                "sent_ms": self.playback.sent_ms(first),
+            }
+        if self.active_response_id is not None and self.model is not None:
+            self.muted_response_id = self.active_response_id
+            with contextlib.suppress(RealtimeUnavailable):
+                await self.model.cancel_response()
+        return stopped
+
+    async def _say_last(self, text: str, *, reason: str) -> None:
+        """Stop whatever the agent is saying, say `text`, then hang up once it has played."""
+        self.is_ending = True
+        self.is_final_message = True
+        self.hangup_reason = self.hangup_reason or reason
+        self.queued_response = None
+        stopped = await self._stop_agent()
+        if stopped is None:
+            self.log.event("wrap_up", at=self.now(), reason=reason)
+        else:
+            self.log.event("wrap_up", at=self.now(), reason=reason, interrupted=stopped)
+        await self._request_response(say_instruction(text))
+        self._start_ending_watchdog()
+
+    async def wrap_up(self, reason: str) -> None:
+        """A polite last line and a hang-up (limits reached, or asked to end the call)."""
+        if self.is_ending or self.is_finished:
+            return
+        await self._say_last(self.setup.script.wrap_up, reason=reason)
+
+    def _start_ending_watchdog(self) -> None:
+        async def watchdog():
+            await asyncio.sleep(ENDING_GRACE_SECONDS)
+            await self.finish()
+
+        self._tasks.append(asyncio.get_running_loop().create_task(watchdog()))
+
+    async def _finish_if_ended(self) -> None:
+        if (
+            self.is_ending
+            and not self.is_finished
+            and self.active_response_id is None
+            and not self.is_response_requested
+            and self.queued_response is None
+            and self.playback.is_idle
+        ):
+            await self.finish()
+
+    # Tools.
+
+    async def _playback_drained(self) -> None:
+        while not self.playback.is_idle or self.active_response_id is not None:
+            self._playback_changed.clear()
+            await self._playback_changed.wait()
+
+    async def _run_tool(self, call_id: str, name: str, arguments: str) -> None:
+        result = await self.registry.call(
+            name,
+            arguments,
+            context=self.setup.context,
+            enabled=self.setup.tools,
+            at=self.now(),
+            before_run=self._playback_drained,
+        )
+        self.log.event("tool", at=self.now(), name=name, arguments=arguments, output=result.output)
+        if self.is_finished:
+            return
+        if self.model is not None:
+            with contextlib.suppress(RealtimeUnavailable):
+                await self.model.send_function_output(call_id=call_id, output=result.output)
+        if result.after is After.END_CALL:
+            self.is_ending = True
+            self.hangup_reason = self.hangup_reason or "agent_ended"
+            self._start_ending_watchdog()
+            await self._finish_if_ended()
+        elif result.after is After.RESPOND_THEN_END:
+            self.is_ending = True
+            self.has_opted_out = True
+            self.hangup_reason = self.hangup_reason or "opted_out"
+            self._start_ending_watchdog()
+            await self._request_response()
+        elif result.after is After.RESPOND:
+            await self._request_response()
+
+    # Transcript and limits.
+
+    def _record_utterance(
+        self, utterance: Utterance, *, at: float, played_ms: int | None = None
+    ) -> None:
+        if utterance.is_recorded:
+            return
+        utterance.is_recorded = True
+        sent_ms = self.playback.sent_ms(utterance.item_id)
+        if played_ms is None:
+            played_ms = self.playback.played_ms(utterance.item_id, at=at)
+        interrupted = played_ms < sent_ms - 100 or not utterance.is_done
+        text = utterance.said()
+        if interrupted:
+            text = heard_part(text, played_ms=played_ms, sent_ms=sent_ms)
+        if not text.strip():
+            return
+        self.log.turn(
+            speaker="agent",
+            text=text.strip(),
+            started_ms=utterance.started_ms,
+            ended_ms=utterance.started_ms + played_ms,
+            interrupted=interrupted,
+            item_id=utterance.item_id,
+        )
+        self.history.append(HistoryEntry("assistant", text.strip()))
+
+    async def _enforce_cost_cap(self) -> None:
+        cap = self.setup.max_cost_per_call
+        if cap is None or self.is_ending:
+            return
+        cost = running_cost(
+            rates=self.setup.rates,
+            answered_seconds=self.clock() - self.started_at,
+            amd=self.setup.is_outbound,
+            usage=self.log.usage_total,
+        )
+        if cost >= cap:
+            logger.info("Call %s reached its cost cap (%s ≥ %s)", self.setup.call_id, cost, cap)
+            await self.wrap_up("cost_cap")
+
+    async def _enforce_max_duration(self) -> None:
+        await asyncio.sleep(self.setup.max_call_seconds)
+        await self.wrap_up("max_duration")

@@ -1,0 +1,156 @@
+"""Celery tasks of the campaigns app.
+
+Imports: an uploaded file is stored with an `ImportJob` row, the `import_run` task (queue
+`default`) reads it back and records progress on the row as it goes, which the admin page
+and the API show.
+"""
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from calls.tasks import dial
+from campaigns.importing import ImportFileError, ImportReport, contacts_import
+from campaigns.models import ImportJob
+from campaigns.progress import campaign_progress_publish
+from campaigns.registry import RegistryFileError, RegistryReport, check_list, registry_import
+from campaigns.scheduling import campaign_tick, campaigns_running
+
+logger = logging.getLogger(__name__)
+
+
+def import_job_create(
+    *,
+    organization_id: int,
+    kind: str,
+    upload: UploadedFile,
+    user_id: int | None,
+    source: str = "",
+    state: str = "",
+    synced_at: datetime | None = None,
+    replaces_previous: bool = False,
+    run_now: bool = False,
+) -> ImportJob:
+    """Store the upload and import it: on a worker once the transaction commits, or at once
+    with `run_now` (small files, so the caller gets the finished job back)."""
+    if kind == ImportJob.Kind.SUPPRESSIONS:
+        check_list(source, state, synced_at)
+    job = ImportJob(
+        organization_id=organization_id,
+        kind=kind,
+        file_name=upload.name[:255],
+        source=source,
+        state=state,
+        synced_at=synced_at,
+        replaces_previous=replaces_previous,
+        created_by_id=user_id,
+    )
+    job.file.save(upload.name, upload, save=False)
+    job.save()
+    if run_now:
+        import_job_run(job_id=job.pk)
+        job.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: import_run.delay(job.pk))
+    return job
+
+
+def progress_recorder(job_id: int):
+    def record(report: ImportReport | RegistryReport) -> None:
+        ImportJob.objects.filter(pk=job_id).update(**job_counts(report))
+
+    return record
+
+
+def job_counts(report: ImportReport | RegistryReport) -> dict:
+    if isinstance(report, ImportReport):
+        return {
+            "total": report.total,
+            "processed": report.processed,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "error_count": report.rejected,
+            "errors": [error.as_dict() for error in report.errors],
+        }
+    return {
+        "total": report.total,
+        "processed": report.processed,
+        "created": report.created,
+        "unchanged": report.already_listed,
+        "removed": report.removed,
+        "error_count": report.bad_line_count,
+        "errors": [bad.as_dict() for bad in report.bad_lines],
+    }
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Run one import job. Safe to run again: a finished job is left alone, and imports
+    are idempotent, so a job interrupted by a lost worker simply starts over."""
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+    ).update(status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    record = progress_recorder(job_id)
+    try:
+        with open(job.file.path, "rb") as file:
+            if job.kind == ImportJob.Kind.CONTACTS:
+                report = contacts_import(
+                    organization_id=job.organization_id, file=file, on_progress=record
+                )
+            else:
+                report = registry_import(
+                    organization_id=job.organization_id,
+                    file=file,
+                    source=job.source,
+                    state=job.state,
+                    synced_at=job.synced_at,
+                    replaces_previous=job.replaces_previous,
+                    at=timezone.now(),
+                    on_progress=record,
+                )
+    except (ImportFileError, RegistryFileError, FileNotFoundError) as error:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, message=str(error), finished_at=timezone.now()
+        )
+        return
+    except Exception:
+        logger.exception("Import job %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            message="The import stopped on an internal error; the worker log has the details.",
+            finished_at=timezone.now(),
+        )
+        raise
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), **job_counts(report)
+    )
+
+
+@shared_task(time_limit=3600, soft_time_limit=3540)
+def import_run(job_id: int) -> None:
+    """Import the job's file (contacts or a suppression list); see `import_job_run`."""
+    import_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def tick() -> dict:
+    """Beat, every few seconds: book the calls every running campaign may place now."""
+    now = timezone.now()
+    booked = 0
+    for campaign_id in campaigns_running():
+        report = campaign_tick(
+            campaign_id=campaign_id,
+            at=now,
+            enqueue_dial=lambda call_id: dial.apply_async(args=[call_id], queue="dial"),
+        )
+        booked += len(report.calls)
+        if report.calls or report.deferred or report.denied:
+            campaign_progress_publish(campaign_id=campaign_id)
+    return {"booked": booked}

@@ -1,0 +1,46 @@
+"""The two limits Twilio puts on an account: dialing rate (queue) and REST request rate (429).
+
+Calls created faster than the account's calls-per-second are not refused: each waits, with
+status `queued`, for the next free one-second-divided slot. REST requests beyond the
+account's request rate are refused with HTTP 429 and error 20429.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DialPacer:
+    """Hands out dial slots no closer together than 1 / calls_per_second."""
+
+    def __init__(self, calls_per_second: float):
+        if calls_per_second <= 0:
+            raise ValueError("calls_per_second must be positive")
+        self.interval = 1.0 / calls_per_second
+        self._last_slot: float | None = None
+
+    def next_slot(self, now: float) -> float:
+        slot = now if self._last_slot is None else max(now, self._last_slot + self.interval)
+        self._last_slot = slot
+        return slot
+
+
+@dataclass
+class RequestRateLimit:
+    """A token bucket: `burst` requests at once, refilled at `per_second`."""
+
+    per_second: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        self._tokens = float(self.burst)
+        self._updated: float | None = None
+
+    def allow(self, now: float) -> bool:
+        if self._updated is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.per_second)
+        self._updated = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

@@ -1,0 +1,90 @@
+"""Session instructions: the agent's template filled in, plus the lines every call needs."""
+
+import pytest
+
+from agents.prompts import call_script, say_instruction
+from campaigns.models import Question, Survey
+from sandbox.model.script import parse_script, say_directive
+from tests.factories import AgentFactory, ContactFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_fills_the_template_with_the_contact_and_target_variables():
+    target = TargetFactory(
+        contact=ContactFactory(name="Ada Lovelace", variables={"doctor": "Dr Who"}),
+        variables={"appointment": "Tuesday at nine"},
+    )
+    agent = target.campaign.agent
+    agent.instructions = "Remind {{ contact.name }} of {{ doctor }} on {{ appointment }} <b>."
+    agent.greeting = "Can you confirm {{ appointment }}?"
+
+    script = call_script(
+        agent=agent,
+        organization=agent.organization,
+        campaign=target.campaign,
+        contact=target.contact,
+        target=target,
+    )
+
+    assert script.instructions.startswith("Remind Ada Lovelace of Dr Who on Tuesday at nine <b>.")
+    assert script.question == "Can you confirm Tuesday at nine?"
+
+
+def test_it_emits_the_disclosure_lines_the_sandbox_model_reads():
+    target = TargetFactory(variables={"appointment": "Friday"})
+    agent = target.campaign.agent
+    agent.greeting = 'Is "Friday" still good?'
+    agent.opt_out_digit = "8"
+    organization = agent.organization
+    survey = Survey.objects.create(organization=organization, name="Visit")
+    scale = Question.objects.create(survey=survey, position=1, kind="scale", text="Rate us.")
+    choice = Question.objects.create(
+        survey=survey, position=2, kind="choice", text="When?", choices=["morning", "evening"]
+    )
+
+    script = call_script(
+        agent=agent,
+        organization=organization,
+        campaign=target.campaign,
+        contact=target.contact,
+        target=target,
+        questions=[scale, choice],
+    )
+    parsed = parse_script(script.instructions)
+
+    assert "automated AI assistant" in parsed.opening
+    assert organization.name in parsed.opening
+    assert "recorded and transcribed" in parsed.opening
+    assert "press 8" in parsed.opening
+    assert parsed.question == "Is 'Friday' still good?"
+    assert [(q.id, q.kind, q.choices) for q in parsed.survey] == [
+        (str(scale.pk), "scale", ()),
+        (str(choice.pk), "choice", ("morning", "evening")),
+    ]
+    assert "(202) 555-0143" in parsed.goodbye
+    assert "automated AI assistant" in parsed.robot_reply
+    assert "not call you again" in parsed.opt_out_reply
+
+
+def test_it_opens_an_inbound_call_without_contact_variables_or_opt_out_offer():
+    agent = AgentFactory(instructions="Help callers of {{ organization.name }}.")
+
+    script = call_script(agent=agent, organization=agent.organization)
+
+    assert script.instructions.startswith(f"Help callers of {agent.organization.name}.")
+    assert "How can I help you?" in parse_script(script.instructions).opening
+    assert script.question is None
+
+
+def test_it_asks_for_a_line_verbatim_in_the_form_the_sandbox_reads():
+    assert say_directive(say_instruction('Say "goodbye" now.')) == "Say 'goodbye' now."
+
+
+def test_it_uses_a_broken_template_as_written_and_keeps_the_disclosure():
+    agent = AgentFactory(instructions="Remind {% if %} them.")
+
+    script = call_script(agent=agent, organization=agent.organization)
+
+    assert script.instructions.startswith("Remind {% if %} them.")
+    assert "automated AI assistant" in parse_script(script.instructions).opening

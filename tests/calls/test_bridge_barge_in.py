@@ -1,0 +1,80 @@
+"""Barge-in: the caller talks over the agent; the agent stops, and the model learns how
+much of its audio the caller really heard."""
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from calls.models import CallEvent, Turn
+from calls.playback import BYTES_PER_MS
+from tests.calls.conftest import reminder_call
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def played_ms_of_item(side, session, item_id):
+    """What the test, as the carrier, really played of one model item."""
+    payloads = {
+        event["delta"]
+        for event in session.events("sent", "response.output_audio.delta")
+        if event["item_id"] == item_id
+    }
+    return sum(chunk.played for chunk in side.audio if chunk.payload in payloads) / BYTES_PER_MS
+
+
+@sync_to_async
+def barge_in_record(call_id):
+    turn = Turn.objects.filter(call_id=call_id, speaker="agent").order_by("started_ms").first()
+    return turn, list(CallEvent.objects.filter(call_id=call_id, kind="barge_in"))
+
+
+async def test_it_truncates_the_agent_at_what_the_caller_heard(model_server, twilio):
+    reminder = await reminder_call()
+    side = twilio(speed=1)
+    await side.open(call_sid=reminder.sid, token=reminder.token())
+    await side.until(lambda: sum(chunk.played for chunk in side.audio) >= 1500 * BYTES_PER_MS)
+
+    await side.say("Are you a robot?")
+    await side.until(lambda: side.events("clear"))
+    session = model_server.sessions[0]
+    await side.until(lambda: session.events("received", "conversation.item.truncate"))
+
+    truncate = session.events("received", "conversation.item.truncate")[0]
+    heard = played_ms_of_item(side, session, truncate["item_id"])
+    assert abs(truncate["audio_end_ms"] - heard) <= 100
+    assert truncate["content_index"] == 0
+    # The opening had been generated in full before the caller spoke: nothing to cancel.
+    assert not session.events("received", "response.cancel")
+    await side.until(lambda: session.events("sent", "conversation.item.truncated"))
+
+    await side.send({"event": "stop", "streamSid": side.stream_sid})
+    await side.until_closed()
+    turn, barge_ins = await barge_in_record(reminder.call.pk)
+    assert turn.interrupted
+    assert turn.text.startswith("Hello")
+    assert "press" not in turn.text  # the unheard end of the opening is not in the transcript
+    assert len(barge_ins) == 1
+    assert barge_ins[0].data["audio_end_ms"] == truncate["audio_end_ms"]
+
+
+async def test_it_cancels_the_response_only_while_one_is_running(make_model_server, twilio):
+    server = make_model_server(audio_pace=1.0)  # the model is still talking when interrupted
+    reminder = await reminder_call()
+    side = twilio(speed=1)
+    await side.open(call_sid=reminder.sid, token=reminder.token())
+    await side.until(lambda: sum(chunk.played for chunk in side.audio) >= 1000 * BYTES_PER_MS)
+
+    await side.say("Are you a robot?")
+    session = server.sessions[0]
+    await side.until(lambda: session.events("received", "response.cancel"))
+    await side.until(lambda: session.events("sent", "conversation.item.truncated"))
+
+    cancelled = [
+        event
+        for event in session.events("sent", "response.done")
+        if event["response"]["status"] == "cancelled"
+    ]
+    assert len(cancelled) == 1
+    errors = [event["error"]["code"] for event in session.events("sent", "error")]
+    assert "response_cancel_not_active" not in errors
+    assert len(session.events("received", "response.cancel")) == 1
+    assert side.events("clear")

@@ -1,0 +1,98 @@
+"""The demo's terminal view: live progress of its campaign, then each call's outcome and cost."""
+
+import os
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import django
+
+# Targets due again within this long are waited for; later retries end the demo's wait.
+SOON = timedelta(minutes=3)
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceops.settings")
+    django.setup()
+
+
+def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> None:
+    """Print progress until no call is live and no target is due soon, then the results."""
+    _setup()
+    from django.db import close_old_connections
+
+    from calls.models import Call
+    from campaigns.models import Target
+    from campaigns.scheduling import ACTIVE_CALL_STATUSES
+
+    last_counts, last_printed = "", 0.0
+    while True:
+        check_alive()
+        close_old_connections()
+        targets = Counter(
+            Target.objects.filter(campaign_id=campaign_id).values_list("status", flat=True)
+        )
+        calls = Call.objects.filter(target__campaign_id=campaign_id)
+        live = calls.filter(status__in=ACTIVE_CALL_STATUSES).count()
+        unpriced = (
+            calls.filter(priced_at__isnull=True).exclude(status__in=ACTIVE_CALL_STATUSES).count()
+        )
+        due_soon = Target.objects.filter(
+            campaign_id=campaign_id, status=Target.Status.PENDING, next_attempt_at__lte=now() + SOON
+        ).count()
+        counts = (
+            f"targets: {targets['pending']} pending, {targets['calling']} calling, "
+            f"{targets['done']} done, {targets['closed']} closed | calls: {calls.count()} placed, {live} live"
+        )
+        # A line when something changed, and every 15 s while nothing does.
+        if counts != last_counts or time.monotonic() - last_printed > 15:
+            print(f"[{now():%H:%M:%S} UTC] {counts}", flush=True)
+            last_counts, last_printed = counts, time.monotonic()
+        if calls.exists() and not live and not unpriced and not due_soon and not targets["calling"]:
+            break
+        time.sleep(poll_seconds)
+    print_results(campaign_id=campaign_id)
+
+
+def _local(at: datetime | None, zones: list[str]) -> str:
+    if at is None:
+        return ""
+    zone = ZoneInfo(zones[0]) if zones else ZoneInfo("UTC")
+    return at.astimezone(zone).strftime("%a %H:%M %Z")
+
+
+def print_results(*, campaign_id: int) -> None:
+    from calls.models import Call
+    from campaigns.models import Target
+
+    print("\nCalls")
+    header = f"  {'contact':<15} {'number':<13} {'st':<3} {'status':<11} {'outcome':<21} {'secs':>4} {'cost':>9}"
+    print(header)
+    calls = Call.objects.filter(target__campaign_id=campaign_id).select_related("target__contact")
+    total = 0
+    for call in calls.order_by("pk"):
+        contact = call.target.contact
+        total += call.cost_total
+        print(
+            f"  {contact.name:<15} {call.to_number:<13} {contact.state:<3} {call.status:<11} "
+            f"{(call.outcome or call.hangup_reason or '-'):<21} {call.duration_seconds or 0:>4} "
+            f"${call.cost_total:>8.4f}"
+        )
+    print(f"  {'total':<72} ${total:>8.4f}")
+    print("\nTargets not settled by a call")
+    for target in (
+        Target.objects.filter(campaign_id=campaign_id)
+        .exclude(status=Target.Status.DONE)
+        .select_related("contact")
+    ):
+        when = ""
+        if target.next_attempt_at:
+            zones = (
+                target.calls.order_by("-pk").values_list("compliance_zones", flat=True).first()
+                or []
+            )
+            when = f", next attempt {target.next_attempt_at:%H:%M} UTC ({_local(target.next_attempt_at, zones)})"
+        print(
+            f"  {target.contact.name:<15} {target.status}: {target.last_reason or target.outcome}{when}"
+        )
