@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +36,8 @@ RECONNECT_DELAYS_SECONDS = (0.25, 1.0, 2.0)
 # However the carrier behaves, a call that is ending is over after this long.
 ENDING_GRACE_SECONDS = 60.0
 TOOL_DRAIN_SECONDS = 5.0
+EARLY_AUDIO_FRAMES = 100  # 2 s of caller audio kept while the model session opens
+LAST_USAGE_WAIT_SECONDS = 1.0  # for the usage of a response the hang-up cut off
 
 
 class CarrierLeg(Protocol):
@@ -93,6 +96,7 @@ class CallBridge:
         self.generation = 0  # which model session; item ids belong to one
         self.started_at = clock()
         self.heard_ms = 0  # caller audio received: the call's timeline, as Twilio's timestamps
+        self.early_audio: deque[str] = deque(maxlen=EARLY_AUDIO_FRAMES)
         self.session_base_ms = 0  # heard_ms when the current model session began
         self.active_response_id: str | None = None
         self.is_response_requested = False
@@ -108,7 +112,8 @@ class CallBridge:
         self.is_final_message = False  # a last line is playing: no barge-in
         self.has_opted_out = False
         self.hangup_reason = ""
-        self.is_finished = False
+        self.is_closing = False  # no new actions: the bridge is finishing
+        self.is_finished = False  # the model loop stops; everything is written
         self._tasks: list[asyncio.Task] = []
         # Set whenever marks come back or a response ends, for whoever waits for silence.
         self._playback_changed = asyncio.Event()
@@ -144,7 +149,13 @@ class CallBridge:
                 await self._model_unavailable()
                 return
         else:
-            self.session_base_ms = self.heard_ms
+            early = list(self.early_audio)
+            self.early_audio.clear()
+            early_ms = sum(base64_decoded_length(payload) for payload in early) // BYTES_PER_MS
+            self.session_base_ms = self.heard_ms - early_ms
+            with contextlib.suppress(RealtimeUnavailable):
+                for payload in early:
+                    await self.model.append_audio(payload)
             await self._request_response()
         while not self.is_finished:
             try:
@@ -215,8 +226,10 @@ class CallBridge:
     async def finish(self, *, hangup_reason: str = "", close_carrier: bool = True) -> None:
         """End the bridge: close the model, write everything, close the carrier socket.
         Idempotent; the carrier socket closes last, after every write."""
-        if self.is_finished:
+        if self.is_closing:
             return
+        self.is_closing = True
+        await self._collect_last_usage()
         self.is_finished = True
         current = asyncio.current_task()
         for task in self._tasks:
@@ -246,6 +259,19 @@ class CallBridge:
             with contextlib.suppress(Exception):
                 await self.carrier.hang_up()
 
+    async def _collect_last_usage(self) -> None:
+        """A response cut off by the end of the call is billed all the same; cancel it and
+        wait, briefly, for its `response.done` and the usage it carries."""
+        if self.active_response_id is None or self.model is None:
+            return
+        with contextlib.suppress(RealtimeUnavailable):
+            await self.model.cancel_response()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LAST_USAGE_WAIT_SECONDS):
+                while self.active_response_id is not None:
+                    self._playback_changed.clear()
+                    await self._playback_changed.wait()
+
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
@@ -258,7 +284,11 @@ class CallBridge:
 
     async def on_media(self, payload: str) -> None:
         self.heard_ms += base64_decoded_length(payload) // BYTES_PER_MS
-        if self.model is None or self.is_finished:
+        if self.is_closing:
+            return
+        if self.model is None:
+            # The session is still opening: keep the caller's first words for it.
+            self.early_audio.append(payload)
             return
         # A dropped session is noticed and restored by the receive loop; frames meanwhile are lost.
         with contextlib.suppress(RealtimeUnavailable):
@@ -275,7 +305,7 @@ class CallBridge:
 
     async def on_dtmf(self, digit: str) -> None:
         self.log.event("dtmf", at=self.now(), digit=digit)
-        if digit != self.setup.opt_out_digit or self.has_opted_out or self.is_finished:
+        if digit != self.setup.opt_out_digit or self.has_opted_out or self.is_closing:
             return
         self.has_opted_out = True
         context = self.setup.context
@@ -289,7 +319,7 @@ class CallBridge:
         await self._say_last(self.setup.script.opt_out_reply, reason="opted_out")
 
     async def on_machine_detected(self, answered_by: str) -> None:
-        if not answered_by.startswith("machine_end") or self.is_ending or self.is_finished:
+        if not answered_by.startswith("machine_end") or self.is_ending or self.is_closing:
             return
         await self.log.flush(outcome="voicemail")
         message = self.setup.script.voicemail
@@ -383,7 +413,7 @@ class CallBridge:
             self.log.event("error", at=self.now(), response_id=response.get("id"), details=details)
         self.log.usage(usage_from_response(response.get("usage")))
         await self._enforce_cost_cap()
-        if self.queued_response is not None and not self.is_finished:
+        if self.queued_response is not None and not self.is_closing:
             (instructions,) = self.queued_response
             self.queued_response = None
             await self._request_response(instructions)
@@ -426,7 +456,7 @@ class CallBridge:
 
     async def _request_response(self, instructions: str | None = None) -> None:
         """Ask for a response now, or once the running one is done (one at a time)."""
-        if self.model is None or self.is_finished:
+        if self.model is None or self.is_closing:
             return
         if self.active_response_id is not None or self.is_response_requested:
             # A line to say verbatim outranks a plain "go on".
@@ -486,7 +516,7 @@ class CallBridge:
 
     async def wrap_up(self, reason: str) -> None:
         """A polite last line and a hang-up (limits reached, or asked to end the call)."""
-        if self.is_ending or self.is_finished:
+        if self.is_ending or self.is_closing:
             return
         await self._say_last(self.setup.script.wrap_up, reason=reason)
 
@@ -500,7 +530,7 @@ class CallBridge:
     async def _finish_if_ended(self) -> None:
         if (
             self.is_ending
-            and not self.is_finished
+            and not self.is_closing
             and self.active_response_id is None
             and not self.is_response_requested
             and self.queued_response is None
@@ -525,7 +555,7 @@ class CallBridge:
             before_run=self._playback_drained,
         )
         self.log.event("tool", at=self.now(), name=name, arguments=arguments, output=result.output)
-        if self.is_finished:
+        if self.is_closing:
             return
         if self.model is not None:
             with contextlib.suppress(RealtimeUnavailable):

@@ -71,9 +71,10 @@ def target_after_refusal(
     campaign_progress_publish(campaign_id=target.campaign_id)
 
 
-def call_settle_target(*, call_id: int, at: datetime) -> None:
-    """Apply a finished call to its target. Idempotent: only the target's latest call, and
-    only while the target is still `calling`, changes anything."""
+def call_settle_target(*, call_id: int, at: datetime) -> int | None:
+    """Apply a finished call to its target and return its campaign's id. Idempotent: only
+    the target's latest call, and only while the target is still `calling`, changes
+    anything (and a repeat returns None)."""
     with transaction.atomic():
         call = Call.objects.get(pk=call_id)
         if call.target_id is None or call.status not in {
@@ -107,6 +108,7 @@ def call_settle_target(*, call_id: int, at: datetime) -> None:
             update_fields=["status", "next_attempt_at", "last_reason", "outcome", "updated_at"]
         )
     campaign_progress_publish(campaign_id=target.campaign_id)
+    return target.campaign_id
 
 
 def _survey_outcome(call: Call) -> str:

@@ -4,7 +4,7 @@ safe to run twice (`acks_late` is on)."""
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,7 +52,11 @@ def call_finished(call_id: int) -> None:
 
 @shared_task(time_limit=30, soft_time_limit=20)
 def settle_target(call_id: int) -> None:
-    call_settle_target(call_id=call_id, at=timezone.now())
+    """Apply the finished call to its target, then let its campaign fill the freed slot."""
+    campaign_id = call_settle_target(call_id=call_id, at=timezone.now())
+    if campaign_id is not None:
+        # By name: campaigns.tasks imports this module to enqueue dials.
+        current_app.send_task("campaigns.tasks.tick_campaign", args=[campaign_id], queue="default")
 
 
 @shared_task(bind=True, max_retries=PRICING_WAIT_RETRIES, time_limit=60, soft_time_limit=45)

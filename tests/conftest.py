@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.test import override_settings
 
 from sandbox.carrier import Carrier, Timing
 from sandbox.model import ModelServer
@@ -13,6 +14,12 @@ from tests.stack import LAWFUL_INSTANT, Stack
 
 CALLER_ID = "+12025550100"
 MODEL_API_KEY = "sk-sandbox-test"
+
+
+def pytest_collection_modifyitems(items):
+    """Integration tests run last: once the stack's processes are up, their beat and worker
+    act on whatever the database holds, so no other test may share the database with them."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +57,9 @@ def model():
 
 
 @pytest.fixture(scope="session")
-def stack(django_db_setup, django_db_blocker, carrier, model, clock_offset, tmp_path_factory):
+def stack_processes(
+    django_db_setup, django_db_blocker, carrier, model, clock_offset, tmp_path_factory
+):
     with django_db_blocker.unblock():
         running = Stack(
             carrier=carrier,
@@ -60,3 +69,39 @@ def stack(django_db_setup, django_db_blocker, carrier, model, clock_offset, tmp_
         ).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def stack(stack_processes):
+    """The running product. After the test, every campaign stops and the stack is waited on
+    until no call is live or unpriced, so the next test starts from an empty, idle database."""
+    yield stack_processes
+    stack_processes.quiesce()
+
+
+class CarrierView:
+    """The session's carrier, seeing only the calls placed during this test."""
+
+    def __init__(self, carrier):
+        self.carrier = carrier
+        self.earlier = set(carrier.calls)
+
+    def calls_to(self, number):
+        return [
+            call
+            for sid, call in self.carrier.calls.items()
+            if sid not in self.earlier and call.to == number
+        ]
+
+
+@pytest.fixture
+def carrier_settings(carrier):
+    """This process dials the session's carrier; its callbacks go nowhere (nothing listens
+    on port 9), as if they were lost."""
+    with override_settings(
+        TWILIO_ACCOUNT_SID=carrier.account_sid,
+        TWILIO_AUTH_TOKEN=carrier.auth_token,
+        TWILIO_API_URL=carrier.base_url,
+        PUBLIC_BASE_URL="http://127.0.0.1:9",
+    ):
+        yield CarrierView(carrier)

@@ -134,3 +134,19 @@ def reminder_campaign(personas, *, tools=None, **campaign_fields) -> Campaign:
         ConsentFactory(contact=contact)
         TargetFactory(campaign=campaign, contact=contact)
     return campaign
+
+
+# A weekday afternoon in every mainland US zone (14:00 Eastern).
+TUESDAY_AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
+
+
+def booked_call(personas=("confirm",), **campaign_fields) -> Call:
+    """A launched campaign's first call, booked by the tick and not yet dialed."""
+    from campaigns.lifecycle import campaign_launch
+    from campaigns.scheduling import campaign_tick
+
+    campaign = reminder_campaign(list(personas), **campaign_fields)
+    campaign_launch(campaign_id=campaign.pk, user_id=None, at=TUESDAY_AFTERNOON)
+    booked = []
+    campaign_tick(campaign_id=campaign.pk, at=TUESDAY_AFTERNOON, enqueue_dial=booked.append)
+    return Call.objects.get(pk=booked[0])

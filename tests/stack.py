@@ -99,6 +99,33 @@ class Stack:
                 log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"The {name} process exited ({process.returncode}):\n{log}")
 
+    def quiesce(self, *, seconds: float = 120) -> None:
+        """Stop every campaign and wait until no call is live and every ended call is priced."""
+        from calls.models import Call, CallStatus
+        from campaigns.models import Campaign
+
+        Campaign.objects.filter(status=Campaign.Status.RUNNING).update(
+            status=Campaign.Status.PAUSED
+        )
+        Call.objects.filter(status=CallStatus.QUEUED).update(status=CallStatus.CANCELED)
+        deadline = time.monotonic() + seconds
+        live = [
+            CallStatus.DIALING,
+            CallStatus.INITIATED,
+            CallStatus.RINGING,
+            CallStatus.IN_PROGRESS,
+        ]
+        while time.monotonic() < deadline:
+            busy = (
+                Call.objects.filter(status__in=live).exists()
+                or Call.objects.filter(ended_at__isnull=False, priced_at__isnull=True).exists()
+            )
+            if not busy:
+                time.sleep(1)  # the worker's last writes (target settled) land
+                return
+            time.sleep(0.5)
+        raise RuntimeError("The stack did not go quiet after the test.")
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:

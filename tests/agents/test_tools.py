@@ -14,7 +14,7 @@ from calls.models import Call, CallStatus
 from campaigns.models import Suppression
 from tests.factories import CallFactory, ConsentFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ALL = [

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from calls.media_tokens import media_token_issue
@@ -25,36 +24,10 @@ from tests.factories import (
     ContactFactory,
     TargetFactory,
 )
-from voiceops.asgi import application as project_application
+from voiceops.asgi import application
 
 API_KEY = "sk-test-bridge"
 FRAME_BYTES = 160  # 20 ms of μ-law
-
-
-def media_application():
-    """The project's ASGI application, with the media route added if the project's routing
-    does not list it yet (voiceops/routing.py gathers each app's routes)."""
-    from calls import routing as call_routing
-    from voiceops import routing as project_routing
-
-    patterns = [pattern.pattern.regex.pattern for pattern in project_routing.websocket_urlpatterns]
-    if r"^ws/media/$" in patterns:
-        return project_application
-    return URLRouter([*call_routing.websocket_urlpatterns])
-
-
-@pytest.fixture(autouse=True)
-def channel_layer_outlasting_its_own_poll(settings):
-    """channels_redis polls with a 5 s blocking pop, and redis-py 8 gives up reading a
-    socket after 5 s by default: a consumer idle on its channel that long dies. The
-    project's settings need the same `socket_timeout` (reported to the lead)."""
-    if settings.REDIS_URL:
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [{"address": settings.REDIS_URL, "socket_timeout": 30}]},
-            }
-        }
 
 
 @pytest.fixture
@@ -313,7 +286,7 @@ async def twilio():
     sides = []
 
     def open_side(speed: float = 4.0) -> TwilioSide:
-        side = TwilioSide(WebsocketCommunicator(media_application(), "/ws/media/"), speed=speed)
+        side = TwilioSide(WebsocketCommunicator(application, "/ws/media/"), speed=speed)
         sides.append(side)
         return side
 

@@ -13,45 +13,9 @@ from calls.models import Call, CallStatus
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Campaign, Target
 from campaigns.scheduling import campaign_tick
-from tests.factories import reminder_campaign
+from tests.factories import TUESDAY_AFTERNOON, booked_call, reminder_campaign
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-TUESDAY_AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
-
-
-class CarrierView:
-    """The session's carrier, seeing only the calls placed during this test."""
-
-    def __init__(self, carrier):
-        self.carrier = carrier
-        self.earlier = set(carrier.calls)
-
-    def calls_to(self, number):
-        return [
-            call
-            for sid, call in self.carrier.calls.items()
-            if sid not in self.earlier and call.to == number
-        ]
-
-
-@pytest.fixture
-def carrier_settings(carrier):
-    with override_settings(
-        TWILIO_ACCOUNT_SID=carrier.account_sid,
-        TWILIO_AUTH_TOKEN=carrier.auth_token,
-        TWILIO_API_URL=carrier.base_url,
-        PUBLIC_BASE_URL="http://127.0.0.1:9",  # nothing listens: callbacks fail harmlessly
-    ):
-        yield CarrierView(carrier)
-
-
-def booked_call(personas=("confirm",), **campaign_fields) -> Call:
-    campaign = reminder_campaign(list(personas), **campaign_fields)
-    campaign_launch(campaign_id=campaign.pk, user_id=None, at=TUESDAY_AFTERNOON)
-    booked = []
-    campaign_tick(campaign_id=campaign.pk, at=TUESDAY_AFTERNOON, enqueue_dial=booked.append)
-    return Call.objects.get(pk=booked[0])
 
 
 @time_machine.travel(TUESDAY_AFTERNOON, tick=True)

@@ -120,7 +120,8 @@ def test_an_inbound_call_to_our_line_gets_an_inbound_call_for_its_agent(client):
     assert (call.direction, call.agent, call.target, call.status) == (
         Call.Direction.INBOUND, agent, None, CallStatus.IN_PROGRESS,
     )  # fmt: skip
-    assert "<Connect>" in first.content.decode() and "<Connect>" in again.content.decode()
+    assert "<Connect>" in first.content.decode()
+    assert "<Connect>" in again.content.decode()
     assert Call.objects.count() == 1
 
 

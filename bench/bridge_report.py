@@ -1,0 +1,257 @@
+"""From the timestamps of one bridge run to the figures the benchmark prints.
+
+Each payload is matched by its stamp between the process that sent it and the one that
+received it; only payloads sent inside the measured window count, and a payload counts as
+lost if it had not arrived by the end of the drain that follows the window.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.bridge_callers import CallerRecords
+
+GOAL_CALLS_PER_CORE = 200
+GOAL_P99_MS = 10.0
+# A `clear` more than this long after a `speech_started` answers something else.
+BARGE_IN_MATCH_SECONDS = 2.0
+# A median hop this slow is a queue, not a relay.
+FALLEN_BEHIND_MEDIAN_MS = 20.0
+
+
+@dataclass(frozen=True)
+class CpuSeconds:
+    daphne: float
+    model: float
+    callers: float
+    machine_busy: float  # all cores together
+    machine_total: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    calls: int
+    streamed: int  # calls that were admitted and heard their greeting
+    closed_early: int
+    window_seconds: float
+    cpu: CpuSeconds
+    to_model_ms: np.ndarray
+    to_carrier_ms: np.ndarray
+    barge_in_ms: np.ndarray
+    frames_sent: int
+    frames_lost: int
+    audio_sent: int
+    audio_lost: int
+    audio_after_barge_in: int  # deltas the bridge should have dropped but played
+    barge_ins: int  # speech_started by a barging caller
+    clears: int
+    send_lateness_p99_ms: float
+
+    @property
+    def cpu_ms_per_call_second(self) -> float:
+        return self.cpu.daphne * 1000 / (self.streamed * self.window_seconds)
+
+    @property
+    def calls_per_core(self) -> float:
+        return 1000 / self.cpu_ms_per_call_second if self.cpu.daphne else float("inf")
+
+    @property
+    def daphne_core_share(self) -> float:
+        return self.cpu.daphne / self.window_seconds
+
+    @property
+    def machine_busy_share(self) -> float:
+        return self.cpu.machine_busy / self.cpu.machine_total if self.cpu.machine_total else 0.0
+
+    @property
+    def has_fallen_behind(self) -> bool:
+        """Daphne could not keep up and frames queued in it: its CPU per call then reads low
+        (work left undone) and the latencies are mostly queueing."""
+        median = float(np.median(self.to_model_ms)) if len(self.to_model_ms) else 0.0
+        return median > FALLEN_BEHIND_MEDIAN_MS
+
+    @property
+    def cpu_us_per_payload(self) -> float:
+        """Bridge CPU per payload relayed, both directions together."""
+        relayed = len(self.to_model_ms) + len(self.to_carrier_ms)
+        return self.cpu.daphne * 1e6 / relayed if relayed else float("nan")
+
+
+def _keys(source: np.ndarray, sequence: np.ndarray) -> np.ndarray:
+    return (source.astype(np.uint64) << np.uint64(32)) | sequence.astype(np.uint64)
+
+
+def _arrival(sent_keys: np.ndarray, received_keys: np.ndarray, received_at: np.ndarray):
+    """For each sent key: whether it arrived, and when (NaN if not)."""
+    order = np.argsort(received_keys)
+    keys, times = received_keys[order], received_at[order]
+    where = np.searchsorted(keys, sent_keys)
+    inside = where < len(keys)
+    found = np.zeros(len(sent_keys), dtype=bool)
+    found[inside] = keys[where[inside]] == sent_keys[inside]
+    arrived = np.full(len(sent_keys), np.nan)
+    arrived[found] = times[where[found]]
+    return found, arrived
+
+
+def _array(values, dtype) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype=dtype)
+
+
+def figures_from(
+    *,
+    calls: int,
+    barging_calls: set[int],
+    callers: CallerRecords,
+    model: dict[str, np.ndarray],
+    cpu: CpuSeconds,
+) -> Figures:
+    start, end = callers.window
+
+    frame_at = _array(callers.frame_at, np.float64)
+    in_window = (frame_at >= start) & (frame_at < end)
+    sent_keys = _keys(
+        _array(callers.frame_call, np.uint32)[in_window],
+        _array(callers.frame_sequence, np.uint32)[in_window],
+    )
+    frame_found, arrived = _arrival(
+        sent_keys, _keys(model["frame_call"], model["frame_sequence"]), model["frame_at"]
+    )
+    to_model_ms = (arrived[frame_found] - frame_at[in_window][frame_found]) * 1000
+
+    delta_at = model["delta_at"]
+    in_window = (delta_at >= start) & (delta_at < end)
+    delta_keys = _keys(model["delta_session"], model["delta_sequence"])[in_window]
+    is_muted = model["delta_is_muted"][in_window].astype(bool)
+    found, arrived = _arrival(
+        delta_keys,
+        _keys(_array(callers.media_session, np.uint32), _array(callers.media_sequence, np.uint32)),
+        _array(callers.media_at, np.float64),
+    )
+    to_carrier_ms = (arrived[found & ~is_muted] - delta_at[in_window][found & ~is_muted]) * 1000
+
+    barge_in_ms, barge_ins = _barge_in_delays(callers, model, barging_calls, start, end)
+    clear_at = _array(callers.clear_at, np.float64)
+    lateness = _array(callers.frame_lateness, np.float64)[(frame_at >= start) & (frame_at < end)]
+    return Figures(
+        calls=calls,
+        streamed=calls - len(callers.refused),
+        closed_early=len(callers.closed_early),
+        window_seconds=end - start,
+        cpu=cpu,
+        to_model_ms=to_model_ms,
+        to_carrier_ms=to_carrier_ms,
+        barge_in_ms=barge_in_ms,
+        frames_sent=len(sent_keys),
+        frames_lost=int((~frame_found).sum()),
+        audio_sent=int((~is_muted).sum()),
+        audio_lost=int((~found & ~is_muted).sum()),
+        audio_after_barge_in=int((found & is_muted).sum()),
+        barge_ins=barge_ins,
+        clears=int(((clear_at >= start) & (clear_at < end)).sum()),
+        send_lateness_p99_ms=float(np.percentile(lateness, 99) * 1000) if len(lateness) else 0.0,
+    )
+
+
+def _barge_in_delays(callers, model, barging_calls, start, end) -> tuple[np.ndarray, int]:
+    """Delay from each barging caller's `speech_started` (model send time) to the `clear`
+    that followed on the same call; and how many such speech starts there were."""
+    clears: dict[int, list[float]] = {}
+    for call, at in zip(callers.clear_call, callers.clear_at, strict=True):
+        clears.setdefault(call, []).append(at)
+    delays = []
+    barge_ins = 0
+    for call, at in zip(model["speech_call"], model["speech_at"], strict=True):
+        if int(call) not in barging_calls or not start <= at < end:
+            continue
+        barge_ins += 1
+        later = [clear for clear in clears.get(int(call), ()) if at <= clear]
+        if later and min(later) - at <= BARGE_IN_MATCH_SECONDS:
+            delays.append(min(later) - at)
+    return np.array(delays) * 1000, barge_ins
+
+
+def _percentiles(values_ms: np.ndarray) -> str:
+    if not len(values_ms):
+        return "       -"
+    p50, p99 = np.percentile(values_ms, [50, 99])
+    return f"{p50:5.1f}/{p99:6.1f}"
+
+
+HEADER = (
+    "calls  CPU ms/call-s  calls/core  daphne core  µs/payload  "
+    "carrier→model  model→carrier  speech→clear  lost in/out  machine busy"
+)
+UNITS = (
+    "                                  (1 = 100%)               "
+    "p50/p99 ms     p50/p99 ms     p50/p99 ms"
+)
+
+
+def row(figures: Figures) -> str:
+    return (
+        f"{figures.streamed:5d}  {figures.cpu_ms_per_call_second:13.2f}  "
+        f"{figures.calls_per_core:10.0f}  {figures.daphne_core_share:11.2f}  "
+        f"{figures.cpu_us_per_payload:10.0f}  {_percentiles(figures.to_model_ms):>13}  "
+        f"{_percentiles(figures.to_carrier_ms):>13}  {_percentiles(figures.barge_in_ms):>12}  "
+        f"{figures.frames_lost:5d}/{figures.audio_lost:<5d}  {figures.machine_busy_share:11.0%}"
+    )
+
+
+def details(figures: Figures) -> str:
+    lines = [
+        f"  {figures.calls} calls, {figures.window_seconds:.1f} s measured: "
+        f"{figures.frames_sent:,} caller frames and {figures.audio_sent:,} agent deltas sent; "
+        f"{figures.clears} clears for {figures.barge_ins} barge-ins "
+        f"({len(figures.barge_in_ms)} matched)",
+        f"  CPU seconds: daphne {figures.cpu.daphne:.2f}, model {figures.cpu.model:.2f}, "
+        f"callers {figures.cpu.callers:.2f}; caller frames sent up to "
+        f"{figures.send_lateness_p99_ms:.1f} ms late (p99)",
+    ]
+    problems = []
+    if figures.has_fallen_behind:
+        problems.append("daphne fell behind (CPU per call reads low, latency is queueing)")
+    if figures.streamed < figures.calls:
+        problems.append(f"{figures.calls - figures.streamed} calls refused")
+    if figures.closed_early:
+        problems.append(f"{figures.closed_early} calls hung up by the server")
+    if figures.audio_after_barge_in:
+        problems.append(f"{figures.audio_after_barge_in} agent deltas played after a barge-in")
+    if figures.barge_ins > len(figures.barge_in_ms):
+        problems.append(f"{figures.barge_ins - len(figures.barge_in_ms)} barge-ins without clear")
+    if problems:
+        lines.append("  PROBLEMS: " + "; ".join(problems))
+    return "\n".join(lines)
+
+
+def verdict(runs: list[Figures]) -> str:
+    """The goal line, judged on the largest run daphne kept up with (past that, its CPU per
+    call reads low and its latency is queueing)."""
+    kept_up = [figures for figures in runs if not figures.has_fallen_behind]
+    judged = max(kept_up or runs[:1], key=lambda figures: figures.streamed)
+    shortfalls = []
+    if judged.calls_per_core < GOAL_CALLS_PER_CORE:
+        shortfalls.append(
+            f"{judged.calls_per_core:.0f} calls per core "
+            f"({GOAL_CALLS_PER_CORE / judged.calls_per_core:.1f}x short)"
+        )
+    for label, values in (
+        ("carrier→model", judged.to_model_ms),
+        ("model→carrier", judged.to_carrier_ms),
+    ):
+        p99 = float(np.percentile(values, 99)) if len(values) else float("inf")
+        if p99 >= GOAL_P99_MS:
+            shortfalls.append(f"{label} p99 {p99:.1f} ms")
+    lost = judged.frames_lost + judged.audio_lost
+    if lost:
+        shortfalls.append(f"{lost} payloads lost")
+    fallen = sorted(figures.streamed for figures in runs if figures.has_fallen_behind)
+    if fallen:
+        shortfalls.append(f"one daphne fell behind at {fallen[0]} calls")
+    goal = (
+        f"goal: ≥{GOAL_CALLS_PER_CORE} calls per core, p99 added latency <{GOAL_P99_MS:.0f} ms "
+        f"both ways, no frame lost"
+    )
+    if not shortfalls:
+        return f"MET at {judged.streamed} calls: {goal}"
+    return f"NOT MET at {judged.streamed} calls ({goal}): " + "; ".join(shortfalls)
