@@ -3,24 +3,14 @@
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from campaigns.compliance import Facts, evaluate
+from campaigns.compliance import evaluate
+from tests.campaigns.compliance_facts import callable_facts
 
 NEW_YORK = ZoneInfo("America/New_York")
 PHOENIX = ZoneInfo("America/Phoenix")
 DENVER = ZoneInfo("America/Denver")
 # A Miami number: Florida allows Sundays, 08:00-20:00, so DST Sundays can be tested.
 MIAMI_PHONE = "+13055550123"
-
-
-def callable_facts(phone: str, **overrides) -> Facts:
-    values = {
-        "phone": phone,
-        "purpose": "informational",
-        "consent": "express",
-        "caller_id_owned": True,
-    }
-    values.update(overrides)
-    return Facts(**values)
 
 
 def test_it_opens_at_local_eight_on_the_morning_clocks_spring_forward():

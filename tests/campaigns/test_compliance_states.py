@@ -10,22 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.compliance import Facts, evaluate, explain, load_ruleset
+from campaigns.compliance import evaluate, explain, load_ruleset
+from tests.campaigns.compliance_facts import callable_facts
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")
-
-
-def callable_facts(phone: str, **overrides) -> Facts:
-    values = {
-        "phone": phone,
-        "purpose": "informational",
-        "consent": "express",
-        "caller_id_owned": True,
-    }
-    values.update(overrides)
-    return Facts(**values)
 
 
 def local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.compliance import Facts, evaluate, locate
+from campaigns.compliance import evaluate, locate
+from tests.campaigns.compliance_facts import callable_facts
 
 NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -33,17 +34,6 @@ SPLIT_AREA_CODES = [
     ("928", {"America/Denver", "America/Phoenix"}),
     ("986", {"America/Boise", "America/Los_Angeles"}),
 ]
-
-
-def callable_facts(phone: str, **overrides) -> Facts:
-    values = {
-        "phone": phone,
-        "purpose": "informational",
-        "consent": "express",
-        "caller_id_owned": True,
-    }
-    values.update(overrides)
-    return Facts(**values)
 
 
 @pytest.mark.parametrize(("area_code", "zones"), SPLIT_AREA_CODES)
