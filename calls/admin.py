@@ -29,6 +29,19 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     list_filter = ["organization", "is_caller_id", "is_inbound"]
 
 
+class SystemWrittenAdmin(admin.ModelAdmin):
+    """Rows the call path writes; people read them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -56,7 +69,7 @@ class CostEntryInline(ReadOnlyInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(SystemWrittenAdmin):
     """Calls are written by the system only; people read them. Costs show only to those
     allowed to read costs."""
 
@@ -72,15 +85,6 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ["status", "direction", "outcome", "organization"]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_list_display(self, request):
         if can_read_costs(request):
@@ -107,12 +111,22 @@ class RateCardAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostEntry)
-class CostEntryAdmin(admin.ModelAdmin):
+class CostEntryAdmin(SystemWrittenAdmin):
     list_display = ["call", "component", "quantity", "unit", "unit_price", "amount", "currency"]
     list_filter = ["component"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(CallEvent)
+class CallEventAdmin(SystemWrittenAdmin):
+    list_display = ["call", "at", "kind", "from_status", "to_status"]
+    list_filter = ["kind"]
+    search_fields = ["call__carrier_sid", "call__to_number"]
+    raw_id_fields = ["call"]
+
+
+@admin.register(Turn)
+class TurnAdmin(SystemWrittenAdmin):
+    list_display = ["call", "started_ms", "speaker", "text", "interrupted"]
+    list_filter = ["speaker", "interrupted"]
+    search_fields = ["text", "call__to_number"]
+    raw_id_fields = ["call"]

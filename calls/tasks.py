@@ -101,23 +101,32 @@ def sweep_stuck_calls() -> dict:
 def _reconcile(call: Call) -> None:
     try:
         record = twilio.fetch_call(call.carrier_sid)
+    except twilio.CallGone:
+        # The carrier has no such call: it is not live anywhere, whatever our row says.
+        _close(call, to=CallStatus.FAILED, duration=None, reason="unknown_at_carrier")
+        return
     except twilio.CarrierError as error:
         log.warning("Could not reconcile call %s: %s", call.pk, error)
         return
     status = twilio.STATUS_FROM_CARRIER.get(record.status)
     if status is None or status == call.status:
         return
+    _close(call, to=status, duration=record.duration, reason="")
+
+
+def _close(call: Call, *, to: str, duration: int | None, reason: str) -> None:
     with transaction.atomic():
-        if record.duration is not None:
-            Call.objects.filter(pk=call.pk).update(duration_seconds=record.duration)
+        if duration is not None:
+            Call.objects.filter(pk=call.pk).update(duration_seconds=duration)
+        fields = {"hangup_reason": reason} if reason else {}
         try:
             result = call_transition(
-                call_id=call.pk, to=status, at=timezone.now(), data={"via": "sweeper"}
+                call_id=call.pk, to=to, at=timezone.now(), data={"via": "sweeper"}, **fields
             )
         except IllegalTransition as error:
             CallEvent.objects.create(
                 call=call, at=timezone.now(), kind="sweeper", data={"detail": str(error)}
             )
             return
-        if result.changed and status in TERMINAL:
+        if result.changed and to in TERMINAL:
             transaction.on_commit(lambda: call_finished(call.pk))

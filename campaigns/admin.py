@@ -393,3 +393,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["survey", "position", "kind", "text"]
+    list_filter = ["survey", "kind"]

@@ -110,6 +110,10 @@ class Demo:
             "worker", "celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
         )  # fmt: skip
+        # Beat remembers when each job last ran; the simulated clock starts at the same
+        # instant every run, so an old schedule would hold the jobs back. Start afresh.
+        for old in self.var.glob("beat-schedule*"):
+            old.unlink()
         self.start(
             "beat", "celery", "-A", "voiceops", "beat", "--loglevel", "INFO",
             "-s", str(self.var / "beat-schedule"),

@@ -18,7 +18,11 @@ from django.utils import timezone  # noqa: E402
 
 from agents.models import Agent, Tool  # noqa: E402
 from calls.models import PhoneNumber  # noqa: E402
-from campaigns.lifecycle import campaign_add_contacts, campaign_launch  # noqa: E402
+from campaigns.lifecycle import (  # noqa: E402
+    campaign_add_contacts,
+    campaign_cancel,
+    campaign_launch,
+)
 from campaigns.models import Campaign, Consent, Contact, Organization  # noqa: E402
 
 CALLER_ID = "+12025550100"  # the number the sandbox carrier owns
@@ -97,6 +101,12 @@ def seed(*, at: datetime) -> Campaign:
                     "captured_at": datetime(2026, 3, 2, 15, 0, tzinfo=UTC),
                 },
             )
+    # Each run shows one campaign: an earlier run's campaign stops calling.
+    for earlier in Campaign.objects.filter(
+        organization=organization,
+        status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.DRAFT],
+    ):
+        campaign_cancel(campaign_id=earlier.pk, at=at)
     campaign = Campaign.objects.create(
         organization=organization,
         name=f"Appointment reminders {at:%Y-%m-%d %H:%M}",

@@ -81,3 +81,17 @@ def test_a_call_that_is_merely_young_is_left_alone(carrier_settings):
     call.refresh_from_db()
     assert report == {"dialing": 0, "live": 0}
     assert call.status == CallStatus.INITIATED
+
+
+@time_machine.travel(TUESDAY_AFTERNOON, tick=True)
+def test_a_live_call_the_carrier_does_not_know_is_closed_as_failed(carrier_settings):
+    call = booked_call(["confirm"])
+    stale = timezone.now() - timedelta(seconds=call.agent.max_call_seconds) - timedelta(minutes=5)
+    Call.objects.filter(pk=call.pk).update(
+        status=CallStatus.IN_PROGRESS, carrier_sid="CA" + "0" * 32, created_at=stale
+    )
+
+    sweep_stuck_calls()
+
+    call.refresh_from_db()
+    assert (call.status, call.hangup_reason) == (CallStatus.FAILED, "unknown_at_carrier")
