@@ -82,16 +82,19 @@ def render_template(source: str, variables: dict) -> str:
 
 
 def survey_lines(questions: list[Question]) -> tuple[SurveyLine, ...]:
+    """Each question as the agent asks it: announced with its place in the survey, so the
+    person knows a question is coming and how many are left."""
+    count = len(questions)
     return tuple(
         SurveyLine(
             question_id=str(question.pk),
             kind=question.kind,
-            text=question.text,
+            text=f"Question {position} of {count}: {question.text}",
             choices=tuple(str(choice) for choice in question.choices or ()),
             scale_min=question.scale_min,
             scale_max=question.scale_max,
         )
-        for question in questions
+        for position, question in enumerate(questions, start=1)
     )
 
 

@@ -26,6 +26,7 @@ from calls.call_log import CallLog
 from calls.call_setup import CallSetup
 from calls.costs import running_cost, usage_from_response
 from calls.playback import BYTES_PER_MS, PlaybackTracker, base64_decoded_length
+from calls.tasks import reconcile_call
 from calls.telephony.twilio import CarrierError, replace_twiml, say_and_hang_up_twiml
 from campaigns.revocation import consent_revoke
 
@@ -36,6 +37,7 @@ RECONNECT_DELAYS_SECONDS = (0.25, 1.0, 2.0)
 # However the carrier behaves, a call that is ending is over after this long.
 ENDING_GRACE_SECONDS = 60.0
 TOOL_DRAIN_SECONDS = 5.0
+RECONCILE_AFTER_SECONDS = 15  # status callbacks normally arrive well within this
 EARLY_AUDIO_FRAMES = 100  # 2 s of caller audio kept while the model session opens
 LAST_USAGE_WAIT_SECONDS = 1.0  # for the usage of a response the hang-up cut off
 
@@ -258,6 +260,16 @@ class CallBridge:
         if close_carrier:
             with contextlib.suppress(Exception):
                 await self.carrier.hang_up()
+        await self._schedule_reconcile()
+
+    async def _schedule_reconcile(self) -> None:
+        """Make sure the call gets its final status even if no callback brings it."""
+        try:
+            await sync_to_async(reconcile_call.apply_async, thread_sensitive=False)(
+                args=[self.setup.call_id], countdown=RECONCILE_AFTER_SECONDS
+            )
+        except Exception:  # the broker is down: the sweeper reconciles the call later
+            logger.warning("Call %s: could not schedule its reconciliation", self.setup.call_id)
 
     async def _collect_last_usage(self) -> None:
         """A response cut off by the end of the call is billed all the same; cancel it and

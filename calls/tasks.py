@@ -98,6 +98,17 @@ def sweep_stuck_calls() -> dict:
     return reconciled
 
 
+@shared_task(time_limit=60, soft_time_limit=45)
+def reconcile_call(call_id: int) -> str:
+    """After a call's media ends: if no final status has arrived (an inbound line without
+    status callbacks, or callbacks lost), take it from the carrier's record. Idempotent."""
+    call = Call.objects.get(pk=call_id)
+    if call.status not in TERMINAL and call.carrier_sid:
+        _reconcile(call)
+        call.refresh_from_db()
+    return call.status
+
+
 def _reconcile(call: Call) -> None:
     try:
         record = twilio.fetch_call(call.carrier_sid)
