@@ -9,9 +9,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
 from django.conf import settings
 from django.db import connection
+
+from voiceops.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +65,7 @@ class Stack:
         )
 
     def start(self, *, beat: bool = True) -> "Stack":
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no task left from an earlier run
+        celery_app.control.purge()  # no task left over from an earlier test or run
         self._start(
             "web", ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"]
         )

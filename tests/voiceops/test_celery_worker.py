@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def worker():
+    app.control.purge()  # messages an earlier test left for no worker
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "voiceops", "worker",
@@ -26,6 +28,13 @@ def worker():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
+    hostname = f"test-{os.getpid()}@"
+    deadline = time.monotonic() + 60
+    while not any(
+        name.startswith(hostname) for reply in app.control.ping(timeout=1) for name in reply
+    ):
+        assert process.poll() is None, process.stdout.read().decode(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, "the worker did not come up within 60 s"
     yield process
     process.terminate()
     process.wait(timeout=30)
