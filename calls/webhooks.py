@@ -95,7 +95,7 @@ def status(request, call_id: int | None = None):
         if (
             call is None
             or carrier_status is None
-            or form.get("CallSid") != (call.carrier_sid or form.get("CallSid"))
+            or (call.carrier_sid and form.get("CallSid") != call.carrier_sid)
         ):
             return HttpResponse(status=204)
         _remember_sid(call, form.get("CallSid", ""))

@@ -104,21 +104,16 @@ class Stack:
         """Stop every campaign and wait until no call is live and every ended call is priced."""
         from calls.models import Call, CallStatus
         from campaigns.models import Campaign
+        from campaigns.scheduling import ACTIVE_CALL_STATUSES
 
         Campaign.objects.filter(status=Campaign.Status.RUNNING).update(
             status=Campaign.Status.PAUSED
         )
         Call.objects.filter(status=CallStatus.QUEUED).update(status=CallStatus.CANCELED)
         deadline = time.monotonic() + seconds
-        live = [
-            CallStatus.DIALING,
-            CallStatus.INITIATED,
-            CallStatus.RINGING,
-            CallStatus.IN_PROGRESS,
-        ]
         while time.monotonic() < deadline:
             busy = (
-                Call.objects.filter(status__in=live).exists()
+                Call.objects.filter(status__in=ACTIVE_CALL_STATUSES).exists()
                 or Call.objects.filter(ended_at__isnull=False, priced_at__isnull=True).exists()
             )
             if not busy:
