@@ -3,7 +3,8 @@ transcript, usage, limits, and the end of the call.
 
 The consumer hands carrier events in (`on_media`, `on_mark`, `on_dtmf`, `on_stop`, …) and
 the bridge answers through a `CarrierLeg`. Nothing on the per-frame path touches the
-database: turns, events and usage collect in a `CallLog` written once a second.
+database: turns, events and usage collect in a `CallLog`, which the process's one
+`CallLogWriter` writes with every other call's, batched, about once a second.
 """
 
 import asyncio
@@ -32,7 +33,6 @@ from campaigns.revocation import consent_revoke
 
 logger = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_SECONDS = 1.0
 RECONNECT_DELAYS_SECONDS = (0.25, 1.0, 2.0)
 # However the carrier behaves, a call that is ending is over after this long.
 ENDING_GRACE_SECONDS = 60.0
@@ -130,7 +130,6 @@ class CallBridge:
         self.started_at = self.clock()
         self.log.event("media_start", at=self.now(), call_sid=self.setup.call_sid)
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._flush_periodically()))
         self._tasks.append(loop.create_task(self._enforce_max_duration()))
         self._tasks.append(loop.create_task(self._run_model()))
 
@@ -253,10 +252,9 @@ class CallBridge:
         fields = {"media_ended_at": self.now()}
         if reason:
             fields["hangup_reason"] = reason
-        try:
-            await self.log.flush(**fields)
-        except Exception:
-            logger.exception("Call %s: the last writes failed", self.setup.call_id)
+        if not await self.log.flush(**fields):
+            # Kept by the writer, which retries until the database is back.
+            logger.warning("Call %s: its last records wait for the database", self.setup.call_id)
         if close_carrier:
             with contextlib.suppress(Exception):
                 await self.carrier.hang_up()
@@ -283,14 +281,6 @@ class CallBridge:
                 while self.active_response_id is not None:
                     self._playback_changed.clear()
                     await self._playback_changed.wait()
-
-    async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
-            try:
-                await self.log.flush()
-            except Exception:
-                logger.exception("Call %s: a periodic write failed", self.setup.call_id)
 
     # Carrier events.
 

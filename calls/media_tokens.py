@@ -2,10 +2,15 @@
 
 The answer webhook puts a token in the TwiML `<Parameter>`; Twilio hands it back in the
 stream's `start.customParameters`, and the media consumer admits the socket only if the
-token is genuine, fresh, and names the call SID the `start` message carries.
+token is genuine, fresh, names the call SID the `start` message carries, and is the first
+for its call: a token is consumed at `start`, and one call has one bridge.
 """
 
+from datetime import datetime
+
 from django.core import signing
+
+from calls.models import Call
 
 SALT = "voiceops.calls.media-stream"
 MAX_AGE_SECONDS = 120
@@ -33,3 +38,20 @@ def media_token_verify(token: str, *, call_sid: str, max_age: int = MAX_AGE_SECO
     if not isinstance(call_id, int):
         raise InvalidMediaToken("the media token names no call")
     return call_id
+
+
+class MediaStreamTaken(Exception):
+    """The call's media token was already consumed: a bridge started for it before."""
+
+
+def media_token_consume(*, call_id: int, at: datetime) -> None:
+    """Consume the call's media token: the first stream to reach `start` wins, for good.
+
+    Stored on the call (`media_started_at`) before any model session opens, so a second
+    socket, a replayed token or a token from a replayed answer webhook finds the call taken,
+    in this process or any other. Raises MediaStreamTaken."""
+    claimed = Call.objects.filter(pk=call_id, media_started_at__isnull=True).update(
+        media_started_at=at
+    )
+    if not claimed:
+        raise MediaStreamTaken(f"call {call_id} already has a media stream")

@@ -79,6 +79,9 @@ class Call(models.Model):
     ringing_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Set when the media stream's token is consumed at `start`: one bridge per call, so a
+    # second socket or a replayed answer webhook finds the call already bridged.
+    media_started_at = models.DateTimeField(null=True, blank=True)
     # Set by the media bridge after its last write (turns, events, usage): pricing waits for it.
     media_ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)

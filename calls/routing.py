@@ -1,5 +1,6 @@
 """The carrier's media-stream socket. No origin check and no session: Twilio sends neither;
-the consumer admits a stream by the signed token in its `start` message."""
+the consumer admits a stream by Twilio's signature on the upgrade and the single-use token
+in its `start` message."""
 
 from django.urls import re_path
 

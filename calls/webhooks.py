@@ -65,6 +65,9 @@ def answer(request, call_id: int):
     sid = request.POST.get("CallSid", "")
     if call is None or (call.carrier_sid and call.carrier_sid != sid) or call.status in TERMINAL:
         return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
+    if call.media_started_at is not None:
+        # A replay: the call's one bridge has started, so no fresh token is handed out.
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
     _remember_sid(call, sid)
     try:
         call_transition(

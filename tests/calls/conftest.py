@@ -13,8 +13,10 @@ from channels.testing import WebsocketCommunicator
 
 from calls.media_tokens import media_token_issue
 from calls.models import CallStatus
+from calls.public_urls import media_stream_url
 from campaigns.models import Consent
 from sandbox import speech
+from sandbox.carrier.callbacks import twilio_signature
 from sandbox.model import ModelServer
 from tests.factories import (
     AgentFactory,
@@ -27,13 +29,15 @@ from tests.factories import (
 from voiceops.asgi import application
 
 API_KEY = "sk-test-bridge"
+AUTH_TOKEN = "test-twilio-auth-token"
 FRAME_BYTES = 160  # 20 ms of μ-law
 
 
 @pytest.fixture
 def make_model_server(settings):
     """Start the sandbox model (`audio_pace` None: audio as fast as it can be made) and point
-    the project at it. Twilio credentials are blanked: no test here reaches a carrier."""
+    the project at it. No test here reaches a carrier: the auth token only signs the media
+    socket's upgrade, as Twilio does."""
     servers = []
 
     def start(audio_pace: float | None = None) -> ModelServer:
@@ -43,7 +47,7 @@ def make_model_server(settings):
         settings.OPENAI_BASE_URL = server.openai_base_url
         settings.OPENAI_API_KEY = API_KEY
         settings.TWILIO_ACCOUNT_SID = ""
-        settings.TWILIO_AUTH_TOKEN = ""
+        settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
         return server
 
     yield start
@@ -280,13 +284,22 @@ class TwilioSide:
         await self.communicator.disconnect()
 
 
+def signed_upgrade_headers(auth_token: str = AUTH_TOKEN) -> list[tuple[bytes, bytes]]:
+    """The `X-Twilio-Signature` Twilio puts on the media socket's upgrade request."""
+    signature = twilio_signature(auth_token, media_stream_url())
+    return [(b"x-twilio-signature", signature.encode())]
+
+
 @pytest.fixture
 async def twilio():
     """Open Twilio sides; every one is disconnected at the end of the test."""
     sides = []
 
-    def open_side(speed: float = 4.0) -> TwilioSide:
-        side = TwilioSide(WebsocketCommunicator(application, "/ws/media/"), speed=speed)
+    def open_side(speed: float = 4.0, *, headers=None) -> TwilioSide:
+        if headers is None:
+            headers = signed_upgrade_headers()
+        communicator = WebsocketCommunicator(application, "/ws/media/", headers=headers)
+        side = TwilioSide(communicator, speed=speed)
         sides.append(side)
         return side
 

@@ -8,7 +8,8 @@ from django.core import signing
 
 from calls.media_tokens import SALT, media_token_issue
 from calls.models import Call, CallEvent, Turn
-from tests.calls.conftest import reminder_call
+from sandbox.carrier.callbacks import twilio_signature
+from tests.calls.conftest import AUTH_TOKEN, reminder_call, signed_upgrade_headers
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -63,3 +64,61 @@ async def test_it_closes_a_socket_that_sends_media_before_start(model_server, tw
     output = await side.communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4400}
     assert model_server.sessions == []
+
+
+@pytest.mark.parametrize("signature", ["missing", "wrong_key", "other_url"])
+async def test_it_refuses_an_upgrade_that_twilio_did_not_sign(model_server, twilio, signature):
+    reminder = await reminder_call()
+    headers = {
+        "missing": [],
+        "wrong_key": signed_upgrade_headers("not-our-auth-token"),
+        "other_url": [
+            (
+                b"x-twilio-signature",
+                twilio_signature(AUTH_TOKEN, "wss://elsewhere/ws/media/").encode(),
+            )
+        ],
+    }[signature]
+    side = twilio(headers=headers)
+
+    connected, code = await side.communicator.connect()
+
+    assert (connected, code) == (False, 4403)
+    assert model_server.sessions == []
+    assert await nothing_stored(reminder.call.pk)
+    assert (await call_row(reminder.call.pk)).media_started_at is None
+
+
+@sync_to_async
+def call_row(call_id):
+    return Call.objects.get(pk=call_id)
+
+
+@sync_to_async
+def event_kinds(call_id):
+    return list(CallEvent.objects.filter(call_id=call_id).values_list("kind", flat=True))
+
+
+@pytest.mark.parametrize("token_source", ["same_token", "replayed_answer"])
+async def test_a_second_socket_for_a_live_call_is_refused_and_changes_nothing(
+    model_server, twilio, token_source
+):
+    reminder = await reminder_call()
+    first = twilio()
+    token = reminder.token()
+    await first.open(call_sid=reminder.sid, token=token)
+    await first.until(lambda: first.audio)  # the agent is speaking on the first socket
+    started_at = (await call_row(reminder.call.pk)).media_started_at
+    assert started_at is not None  # the token was consumed in the database
+
+    second = twilio()
+    second_token = token if token_source == "same_token" else reminder.token()
+    await second.open(call_sid=reminder.sid, token=second_token)
+
+    assert await second.until_closed(within=10) == 4409
+    assert not second.events("media")
+    assert not second.events("mark")
+    assert len(model_server.sessions) == 1  # no second paid model session
+    assert (await call_row(reminder.call.pk)).media_started_at == started_at
+    assert (await event_kinds(reminder.call.pk)).count("media_start") <= 1
+    assert not first.is_closed  # the live call goes on

@@ -3,9 +3,10 @@
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from calls.media_tokens import media_token_verify
+from calls.media_tokens import media_token_consume, media_token_verify
 from calls.models import Call, CallEvent, CallStatus
 from tests.factories import AgentFactory, CallFactory, PhoneNumberFactory
 
@@ -102,6 +103,24 @@ def test_the_answer_webhook_connects_the_stream_with_a_token_for_this_call(clien
     assert body.index("</Connect>") < body.index("<Hangup />")
     token = body.split('name="token" value="')[1].split('"')[0]
     assert media_token_verify(token, call_sid="CA400") == call.pk
+    call.refresh_from_db()
+    assert call.status == CallStatus.IN_PROGRESS
+
+
+@settings_for_twilio
+def test_a_replayed_answer_webhook_after_the_bridge_started_hands_out_no_token(client):
+    call = CallFactory(status=CallStatus.RINGING, carrier_sid="CA410")
+    path = reverse("calls:answer", args=[call.pk])
+    form = {"CallSid": "CA410", "CallStatus": "in-progress"}
+    first = post_signed(client, path, form).content.decode()
+    assert 'name="token"' in first
+    media_token_consume(call_id=call.pk, at=timezone.now())  # the stream started
+
+    replayed = post_signed(client, path, form).content.decode()
+
+    assert "token" not in replayed
+    assert "<Stream" not in replayed
+    assert "<Hangup />" in replayed
     call.refresh_from_db()
     assert call.status == CallStatus.IN_PROGRESS
 
