@@ -7,7 +7,8 @@ it recorded to PATH (numpy `.npz`).
 
 It speaks the event sequence the bridge relies on (session, response lifecycle, 100 ms
 audio deltas faster than real time with transcript deltas, caller turns, cancel,
-truncate), but hears the caller through the `IS_SPEECH` flag of each frame's stamp rather
+truncate; with server VAD and `interrupt_response` true, the default, it cancels the
+active response itself on `speech_started`, as the real API does), but hears the caller through the `IS_SPEECH` flag of each frame's stamp rather
 than through a VAD and a recogniser: the bridge never looks at the audio, and the
 sandbox model's VAD would take the CPU this two-core machine needs for daphne.
 """
@@ -126,6 +127,9 @@ class BenchSession:
         self.speech_start_ms = 0
         self.silent_ms = 0
         self.response: SpokenResponse | None = None
+        # As the real API: the server cancels the active response when speech starts,
+        # unless the session's turn detection says `interrupt_response: false`.
+        self.is_interrupting_responses = True
         self.delta_sequence = 0
         self.ids = itertools.count(1)
         self.audio = StampedAudio(AUDIO_DELTA_MS * BYTES_PER_MS)
@@ -161,6 +165,10 @@ class BenchSession:
             audio = message["audio"]
             await self.on_frame(audio, len(audio) * 3 // 4)
         elif kind == "session.update":
+            session = message.get("session") or {}
+            detection = ((session.get("audio") or {}).get("input") or {}).get("turn_detection")
+            if isinstance(detection, dict):
+                self.is_interrupting_responses = detection.get("interrupt_response", True)
             await self.send(event("session.updated", session=message.get("session")))
         elif kind == "response.create":
             if self.response is None:
@@ -218,6 +226,8 @@ class BenchSession:
         self.speech_start_ms = self.received_ms
         if self.response is not None:
             self.response.is_muted = True
+            if self.is_interrupting_responses:
+                self.response.is_cancelled = True
         self.recorder.speech_call.append(self.call)
         self.recorder.speech_at.append(time.monotonic())
         await self.send(
