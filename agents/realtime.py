@@ -29,6 +29,44 @@ FATAL_ERROR_CODES = frozenset(
 )
 
 
+# Audio deltas, about fifty a second per call, are recognised by their start and their few
+# fields cut out of the text; every other event is parsed in full.
+AUDIO_DELTA_TYPE = "response.output_audio.delta"
+AUDIO_DELTA_PREFIX = '{"type":"' + AUDIO_DELTA_TYPE + '"'
+
+
+def _string_field(text: str, name: str) -> str | None:
+    """The value of the first `"name":"…"` in `text`, if it holds no escapes."""
+    key = '"' + name + '":"'
+    start = text.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = text.find('"', start)
+    if end < 0:
+        return None
+    value = text[start:end]
+    return None if "\\" in value else value
+
+
+def audio_delta_event(text: str) -> dict | None:
+    """An audio delta event from its text without a JSON parse; None when `text` is not
+    one in the compact layout the API sends (it is then parsed in full)."""
+    if not text.startswith(AUDIO_DELTA_PREFIX):
+        return None
+    delta = _string_field(text, "delta")
+    item_id = _string_field(text, "item_id")
+    response_id = _string_field(text, "response_id")
+    if delta is None or item_id is None or response_id is None:
+        return None
+    return {
+        "type": AUDIO_DELTA_TYPE,
+        "response_id": response_id,
+        "item_id": item_id,
+        "delta": delta,
+    }
+
+
 class RealtimeUnavailable(Exception):
     """The model could not be reached or the session ended; `is_permanent` if retrying is futile."""
 
@@ -172,7 +210,7 @@ class RealtimeSession:
         try:
             async for message in self._websocket:
                 if isinstance(message, str):
-                    yield json.loads(message)
+                    yield audio_delta_event(message) or json.loads(message)
         except ConnectionClosed as error:
             raise RealtimeUnavailable(
                 "the model session closed", close_code=_close_code(error)

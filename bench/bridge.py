@@ -25,11 +25,13 @@ import asyncio
 import gc
 import os
 import pstats
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +47,7 @@ import numpy as np  # noqa: E402
 import redis  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench import bridge_report  # noqa: E402
 from bench.bridge_callers import CallerCrowd, CallTicket  # noqa: E402
@@ -53,6 +56,7 @@ from calls.media_tokens import media_token_issue  # noqa: E402
 from tests.stack import ROOT, database_url, free_port  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
+AUTH_TOKEN = "bench-twilio-auth-token"  # signs each media socket's upgrade, as Twilio does
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROFILE_DIR = ROOT / "var" / "bench"
 
@@ -133,17 +137,71 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
 
 
-class BenchProcesses:
-    """The model stand-in and daphne, started for one run and always stopped."""
+SERVER_COMMANDS = {
+    # The same ASGI application under each server, one process, no permessage-deflate.
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "voiceops.asgi:application"],
+    "uvicorn": [
+        "-m",
+        "uvicorn",
+        "voiceops.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--loop",
+        "uvloop",
+        "--ws",
+        "websockets",
+        "--ws-per-message-deflate",
+        "false",
+        "--lifespan",
+        "off",
+        "--log-level",
+        "warning",
+    ],
+}
+MEDIA_PATH = "/ws/media/"
 
-    def __init__(self, work_dir: Path, *, profile_to: Path | None):
+
+@dataclass(frozen=True)
+class Server:
+    """A bridge under test: VoiceOps under one ASGI server, or an outside bridge started by a
+    shell command (told `PORT`, `OPENAI_REALTIME_URL` and `OPENAI_API_KEY`)."""
+
+    name: str
+    command: str = ""  # a shell command for an outside bridge
+    media_path: str = MEDIA_PATH
+
+    @property
+    def is_voiceops(self) -> bool:
+        return not self.command
+
+
+def process_group_cpu_seconds(group: int) -> float:
+    """CPU of every process in a process group: a shell command's server is its child."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+class BenchProcesses:
+    """The model stand-in and the bridge's server, started for one run and always stopped."""
+
+    def __init__(self, work_dir: Path, server: Server, *, profile_to: Path | None):
         self.work_dir = work_dir
+        self.server = server
         self.profile_to = profile_to
         self.model_results = work_dir / "model.npz"
         self.model: subprocess.Popen | None = None
-        self.daphne: subprocess.Popen | None = None
+        self.bridge: subprocess.Popen | None = None
         self.port = 0
-        self.daphne_log = work_dir / "daphne.log"
+        self.bridge_log = work_dir / "server.log"
 
     def start(self) -> str:
         """Start both; returns the media stream URL."""
@@ -156,48 +214,61 @@ class BenchProcesses:
         model_base_url = self.model.stdout.readline().strip()
         if not model_base_url:
             raise RuntimeError("the bench model did not start")
-        redis.Redis.from_url(REDIS_URL).flushdb()  # the bench's own database number
         self.port = free_port()
         environment = {
             **os.environ,
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": REDIS_URL,
+            "PORT": str(self.port),
             "OPENAI_BASE_URL": model_base_url,
+            "OPENAI_REALTIME_URL": model_base_url.replace("http://", "ws://") + "/realtime",
             "OPENAI_API_KEY": API_KEY,
-            "TWILIO_ACCOUNT_SID": "",
-            "TWILIO_AUTH_TOKEN": "",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-            "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
-        profiler = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
-        daphne = ["-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        with self.daphne_log.open("wb") as log:
-            self.daphne = subprocess.Popen(
-                [sys.executable, *profiler, *daphne, "voiceops.asgi:application"],
+        with self.bridge_log.open("wb") as log:
+            if self.server.is_voiceops:
+                redis.Redis.from_url(REDIS_URL).flushdb()  # the bench's own database number
+                environment.update(
+                    DATABASE_URL=database_url(),
+                    REDIS_URL=REDIS_URL,
+                    TWILIO_ACCOUNT_SID="",
+                    TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                    PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
+                    LOG_LEVEL="WARNING",
+                )
+                profiler = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
+                arguments = [
+                    part.format(port=self.port) for part in SERVER_COMMANDS[self.server.name]
+                ]
+                command = [sys.executable, *profiler, *arguments]
+            else:
+                command = ["/bin/sh", "-c", self.server.command]
+            self.bridge = subprocess.Popen(
+                command,
                 cwd=ROOT,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, measured whole
             )
-        self._wait_for_daphne(seconds=60)
-        return f"ws://127.0.0.1:{self.port}/ws/media/"
+        self._wait_for_server(seconds=60)
+        return f"ws://127.0.0.1:{self.port}{self.server.media_path}"
 
-    def _wait_for_daphne(self, *, seconds: float) -> None:
+    def _wait_for_server(self, *, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self.daphne.poll() is not None:
-                raise RuntimeError(f"daphne exited:\n{self.daphne_log.read_text()[-3000:]}")
+            if self.bridge.poll() is not None:
+                raise RuntimeError(
+                    f"{self.server.name} exited:\n{self.bridge_log.read_text()[-3000:]}"
+                )
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return
             time.sleep(0.1)
-        raise RuntimeError(f"daphne did not listen on {self.port}")
+        raise RuntimeError(f"{self.server.name} did not listen on {self.port}")
 
     def cpu(self) -> tuple[float, float, float, float, float]:
         busy, total = machine_cpu_seconds()
         return (
-            process_cpu_seconds(self.daphne.pid),
+            process_group_cpu_seconds(self.bridge.pid),
             process_cpu_seconds(self.model.pid),
             time.process_time(),
             busy,
@@ -205,22 +276,28 @@ class BenchProcesses:
         )
 
     def log_tail(self, lines: int = 30) -> str:
-        """The end of daphne's output if it logged anything worse than a warning."""
-        text = self.daphne_log.read_text(errors="replace") if self.daphne_log.exists() else ""
+        """The end of the server's output if it logged anything worse than a warning."""
+        text = self.bridge_log.read_text(errors="replace") if self.bridge_log.exists() else ""
         if "ERROR" not in text and "Traceback" not in text:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> dict[str, np.ndarray]:
-        """Stop daphne, then the model; returns what the model recorded."""
-        for process in (self.daphne, self.model):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        """Stop the server, then the model; returns what the model recorded."""
+        if self.bridge is not None and self.bridge.poll() is None:
+            os.killpg(self.bridge.pid, signal.SIGTERM)
+            try:
+                self.bridge.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.bridge.pid, signal.SIGKILL)
+                self.bridge.wait()
+        if self.model is not None and self.model.poll() is None:
+            self.model.terminate()
+            try:
+                self.model.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.model.kill()
+                self.model.wait()
         if not self.model_results.exists():
             raise RuntimeError("the bench model wrote no results")
         with np.load(self.model_results) as recorded:
@@ -231,18 +308,26 @@ class BenchProcesses:
 
 
 def run_once(
-    count: int, *, seconds: float, barge_in_every: int, first_number: int, profile: bool
+    count: int,
+    server: Server,
+    *,
+    seconds: float,
+    barge_in_every: int,
+    first_number: int,
+    profile: bool,
 ) -> bridge_report.Figures:
     tickets = calls_create(count, first_number=first_number, barge_in_every=barge_in_every)
-    profile_to = PROFILE_DIR / f"daphne-{count}-calls.prof" if profile else None
-    if profile_to is not None:
+    profile_to = None
+    if profile and server.is_voiceops:
         PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+        profile_to = PROFILE_DIR / f"{server.name}-{count}-calls.prof"
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as work_dir:
-        processes = BenchProcesses(Path(work_dir), profile_to=profile_to)
+        processes = BenchProcesses(Path(work_dir), server, profile_to=profile_to)
         samples = []
         try:
             url = processes.start()
-            crowd = CallerCrowd(tickets, url)
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(url, {})
+            crowd = CallerCrowd(tickets, url, headers={"X-Twilio-Signature": signature})
             # This process's own collector pauses would delay receipts and count as the
             # bridge's latency: everything alive now is left out of collections.
             gc.collect()
@@ -258,15 +343,16 @@ def run_once(
             gc.unfreeze()
             complaints = processes.log_tail()
     if complaints:
-        print(f"daphne logged errors; its last lines:\n{complaints}", file=sys.stderr)
-    (daphne, model_cpu, own, busy, total) = np.subtract(samples[1], samples[0])
+        print(f"{server.name} logged errors; its last lines:\n{complaints}", file=sys.stderr)
+    (bridge, model_cpu, own, busy, total) = np.subtract(samples[1], samples[0])
     figures = bridge_report.figures_from(
+        server=server.name,
         calls=count,
         barging_calls={ticket.index for ticket in tickets if ticket.is_barging},
         callers=callers,
         model=model,
         cpu=bridge_report.CpuSeconds(
-            daphne=daphne, model=model_cpu, callers=own, machine_busy=busy, machine_total=total
+            server=bridge, model=model_cpu, callers=own, machine_busy=busy, machine_total=total
         ),
     )
     if profile_to is not None:
@@ -280,6 +366,20 @@ def print_profile(path: Path, lines: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(lines)
 
 
+def servers_from(arguments) -> list[Server]:
+    servers = [Server(name) for name in arguments.servers.split(",") if name]
+    for name in (server.name for server in servers):
+        if name not in SERVER_COMMANDS:
+            raise SystemExit(f"no server {name!r}; one of: {', '.join(SERVER_COMMANDS)}")
+    for index, command in enumerate(arguments.compare):
+        name, _, rest = command.partition("=")
+        if not rest or not name.isidentifier():
+            name, rest = f"outside{index + 1}", command
+        path = arguments.compare_path[index] if index < len(arguments.compare_path) else None
+        servers.append(Server(name, command=rest, media_path=path or "/media-stream"))
+    return servers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.bridge", description=__doc__.split(".")[0]
@@ -291,9 +391,30 @@ def main() -> None:
     parser.add_argument(
         "--barge-in-every", type=int, default=4, help="one caller in this many talks over the agent"
     )
-    parser.add_argument("--profile", action="store_true", help="run daphne under cProfile")
+    parser.add_argument(
+        "--servers",
+        default="daphne",
+        help=f"VoiceOps under these ASGI servers, comma-separated ({', '.join(SERVER_COMMANDS)})",
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="[NAME=]COMMAND",
+        help="an outside bridge started by this shell command, run under the same load in the "
+        "same run; it is told PORT, OPENAI_REALTIME_URL and OPENAI_API_KEY (repeatable)",
+    )
+    parser.add_argument(
+        "--compare-path",
+        action="append",
+        default=[],
+        help="the media path of each outside bridge, in order (default /media-stream)",
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="runs per server and count")
+    parser.add_argument("--profile", action="store_true", help="run VoiceOps under cProfile")
     arguments = parser.parse_args()
     counts = [int(count) for count in arguments.calls.split(",")]
+    servers = servers_from(arguments)
 
     setup_test_environment()
     database = connection.settings_dict
@@ -305,21 +426,29 @@ def main() -> None:
         print(bridge_report.UNITS)
         first_number = 2_000_000
         for count in counts:
-            figures = run_once(
-                count,
-                seconds=arguments.seconds,
-                barge_in_every=arguments.barge_in_every,
-                first_number=first_number,
-                profile=arguments.profile,
-            )
-            first_number += count
-            runs.append(figures)
-            print(bridge_report.row(figures))
-            print(bridge_report.details(figures), flush=True)
+            for repeat in range(arguments.repeats):
+                # Alternate the order between repeats: neither side always runs first.
+                ordered = servers if repeat % 2 == 0 else servers[::-1]
+                for server in ordered:
+                    figures = run_once(
+                        count,
+                        server,
+                        seconds=arguments.seconds,
+                        barge_in_every=arguments.barge_in_every,
+                        first_number=first_number,
+                        profile=arguments.profile,
+                    )
+                    first_number += count
+                    runs.append(figures)
+                    print(bridge_report.row(figures))
+                    print(bridge_report.details(figures), flush=True)
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(bridge_report.verdict(runs))
+    voiceops = [figures for figures in runs if figures.server == servers[0].name]
+    print(bridge_report.verdict(voiceops))
+    if len(servers) > 1 or arguments.repeats > 1:
+        print(bridge_report.comparison(runs, baseline=servers[0].name))
 
 
 if __name__ == "__main__":

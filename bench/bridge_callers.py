@@ -90,9 +90,14 @@ class Caller:
         self.has_heard_agent = False  # since the caller last spoke
         self.reader: asyncio.Task | None = None
 
-    async def open(self, url: str) -> None:
+    async def open(self, url: str, *, headers: dict[str, str]) -> None:
         self.websocket = await connect(
-            url, compression=None, open_timeout=20, close_timeout=2, ping_interval=None
+            url,
+            additional_headers=headers,
+            compression=None,
+            open_timeout=20,
+            close_timeout=2,
+            ping_interval=None,
         )
         await self.websocket.send(
             json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
@@ -255,7 +260,8 @@ class Caller:
 class CallerCrowd:
     """All callers of one run, their frame clock and their mark player."""
 
-    def __init__(self, tickets: list[CallTicket], url: str):
+    def __init__(self, tickets: list[CallTicket], url: str, *, headers: dict[str, str]):
+        self.headers = headers  # on each upgrade request: Twilio's signature
         self.records = CallerRecords()
         audio = StampedAudio(FRAME_BYTES)
         self.callers = [Caller(ticket, self.records, audio) for ticket in tickets]
@@ -266,7 +272,7 @@ class CallerCrowd:
     async def _open(self, caller: Caller, gate: asyncio.Semaphore) -> None:
         async with gate:
             try:
-                await caller.open(self.url)
+                await caller.open(self.url, headers=self.headers)
             except (OSError, TimeoutError, InvalidHandshake) as error:
                 self.records.refused.append(f"call {caller.index}: {error!r}")
                 return

@@ -21,7 +21,7 @@ FALLEN_BEHIND_MEDIAN_MS = 20.0
 
 @dataclass(frozen=True)
 class CpuSeconds:
-    daphne: float
+    server: float  # the bridge's server process (and its children)
     model: float
     callers: float
     machine_busy: float  # all cores together
@@ -30,6 +30,7 @@ class CpuSeconds:
 
 @dataclass(frozen=True)
 class Figures:
+    server: str  # which bridge served the run
     calls: int
     streamed: int  # calls that were admitted and heard their greeting
     closed_early: int
@@ -49,15 +50,15 @@ class Figures:
 
     @property
     def cpu_ms_per_call_second(self) -> float:
-        return self.cpu.daphne * 1000 / (self.streamed * self.window_seconds)
+        return self.cpu.server * 1000 / (self.streamed * self.window_seconds)
 
     @property
     def calls_per_core(self) -> float:
-        return 1000 / self.cpu_ms_per_call_second if self.cpu.daphne else float("inf")
+        return 1000 / self.cpu_ms_per_call_second if self.cpu.server else float("inf")
 
     @property
-    def daphne_core_share(self) -> float:
-        return self.cpu.daphne / self.window_seconds
+    def server_core_share(self) -> float:
+        return self.cpu.server / self.window_seconds
 
     @property
     def machine_busy_share(self) -> float:
@@ -65,7 +66,7 @@ class Figures:
 
     @property
     def has_fallen_behind(self) -> bool:
-        """Daphne could not keep up and frames queued in it: its CPU per call then reads low
+        """The server could not keep up and frames queued in it: its CPU per call then reads low
         (work left undone) and the latencies are mostly queueing."""
         median = float(np.median(self.to_model_ms)) if len(self.to_model_ms) else 0.0
         return median > FALLEN_BEHIND_MEDIAN_MS
@@ -74,7 +75,7 @@ class Figures:
     def cpu_us_per_payload(self) -> float:
         """Bridge CPU per payload relayed, both directions together."""
         relayed = len(self.to_model_ms) + len(self.to_carrier_ms)
-        return self.cpu.daphne * 1e6 / relayed if relayed else float("nan")
+        return self.cpu.server * 1e6 / relayed if relayed else float("nan")
 
 
 def _keys(source: np.ndarray, sequence: np.ndarray) -> np.ndarray:
@@ -100,6 +101,7 @@ def _array(values, dtype) -> np.ndarray:
 
 def figures_from(
     *,
+    server: str,
     calls: int,
     barging_calls: set[int],
     callers: CallerRecords,
@@ -134,6 +136,7 @@ def figures_from(
     clear_at = _array(callers.clear_at, np.float64)
     lateness = _array(callers.frame_lateness, np.float64)[(frame_at >= start) & (frame_at < end)]
     return Figures(
+        server=server,
         calls=calls,
         streamed=calls - len(callers.refused),
         closed_early=len(callers.closed_early),
@@ -179,19 +182,19 @@ def _percentiles(values_ms: np.ndarray) -> str:
 
 
 HEADER = (
-    "calls  CPU ms/call-s  calls/core  daphne core  µs/payload  "
+    "server     calls  CPU ms/call-s  calls/core  server core  µs/payload  "
     "carrier→model  model→carrier  speech→clear  lost in/out  machine busy"
 )
 UNITS = (
-    "                                  (1 = 100%)               "
+    "                                             (1 = 100%)               "
     "p50/p99 ms     p50/p99 ms     p50/p99 ms"
 )
 
 
 def row(figures: Figures) -> str:
     return (
-        f"{figures.streamed:5d}  {figures.cpu_ms_per_call_second:13.2f}  "
-        f"{figures.calls_per_core:10.0f}  {figures.daphne_core_share:11.2f}  "
+        f"{figures.server:<9.9s}  {figures.streamed:5d}  {figures.cpu_ms_per_call_second:13.2f}  "
+        f"{figures.calls_per_core:10.0f}  {figures.server_core_share:11.2f}  "
         f"{figures.cpu_us_per_payload:10.0f}  {_percentiles(figures.to_model_ms):>13}  "
         f"{_percentiles(figures.to_carrier_ms):>13}  {_percentiles(figures.barge_in_ms):>12}  "
         f"{figures.frames_lost:5d}/{figures.audio_lost:<5d}  {figures.machine_busy_share:11.0%}"
@@ -204,13 +207,15 @@ def details(figures: Figures) -> str:
         f"{figures.frames_sent:,} caller frames and {figures.audio_sent:,} agent deltas sent; "
         f"{figures.clears} clears for {figures.barge_ins} barge-ins "
         f"({len(figures.barge_in_ms)} matched)",
-        f"  CPU seconds: daphne {figures.cpu.daphne:.2f}, model {figures.cpu.model:.2f}, "
+        f"  CPU seconds: {figures.server} {figures.cpu.server:.2f}, model {figures.cpu.model:.2f}, "
         f"callers {figures.cpu.callers:.2f}; caller frames sent up to "
         f"{figures.send_lateness_p99_ms:.1f} ms late (p99)",
     ]
     problems = []
     if figures.has_fallen_behind:
-        problems.append("daphne fell behind (CPU per call reads low, latency is queueing)")
+        problems.append(
+            f"{figures.server} fell behind (CPU per call reads low, latency is queueing)"
+        )
     if figures.streamed < figures.calls:
         problems.append(f"{figures.calls - figures.streamed} calls refused")
     if figures.closed_early:
@@ -225,7 +230,7 @@ def details(figures: Figures) -> str:
 
 
 def verdict(runs: list[Figures]) -> str:
-    """The goal line, judged on the largest run daphne kept up with (past that, its CPU per
+    """The goal line, judged on the largest run the server kept up with (past that, its CPU per
     call reads low and its latency is queueing)."""
     kept_up = [figures for figures in runs if not figures.has_fallen_behind]
     judged = max(kept_up or runs[:1], key=lambda figures: figures.streamed)
@@ -247,7 +252,7 @@ def verdict(runs: list[Figures]) -> str:
         shortfalls.append(f"{lost} payloads lost")
     fallen = sorted(figures.streamed for figures in runs if figures.has_fallen_behind)
     if fallen:
-        shortfalls.append(f"one daphne fell behind at {fallen[0]} calls")
+        shortfalls.append(f"the server fell behind at {fallen[0]} calls")
     goal = (
         f"goal: ≥{GOAL_CALLS_PER_CORE} calls per core, p99 added latency <{GOAL_P99_MS:.0f} ms "
         f"both ways, no frame lost"
@@ -255,3 +260,64 @@ def verdict(runs: list[Figures]) -> str:
     if not shortfalls:
         return f"MET at {judged.streamed} calls: {goal}"
     return f"NOT MET at {judged.streamed} calls ({goal}): " + "; ".join(shortfalls)
+
+
+def _p(values_ms: np.ndarray, q: float) -> float:
+    return float(np.percentile(values_ms, q)) if len(values_ms) else float("nan")
+
+
+# The figures compared side by side: label, how to read it from one run.
+COMPARED = (
+    ("CPU ms/call-s", lambda figures: figures.cpu_ms_per_call_second),
+    ("carrier→model p50", lambda figures: _p(figures.to_model_ms, 50)),
+    ("carrier→model p99", lambda figures: _p(figures.to_model_ms, 99)),
+    ("model→carrier p50", lambda figures: _p(figures.to_carrier_ms, 50)),
+    ("model→carrier p99", lambda figures: _p(figures.to_carrier_ms, 99)),
+    ("speech→clear p99", lambda figures: _p(figures.barge_in_ms, 99)),
+    ("payloads lost", lambda figures: figures.frames_lost + figures.audio_lost),
+)
+
+
+def comparison(runs: list[Figures], *, baseline: str) -> str:
+    """Medians over repeats of each figure, per server and number of calls, and the ratio of
+    `baseline`'s median to each other server's (below 1: the baseline does better)."""
+    servers = list(dict.fromkeys(figures.server for figures in runs))
+    counts = sorted({figures.calls for figures in runs})
+    lines = ["", "Medians of repeats (ratio: " + baseline + " ÷ the other, in the same run):"]
+    for count in counts:
+        lines.append(f"  {count} calls")
+        medians = {}
+        for server in servers:
+            repeats = [f for f in runs if f.server == server and f.calls == count]
+            if repeats:
+                medians[server] = [
+                    float(np.median([read(figures) for figures in repeats])) for _, read in COMPARED
+                ]
+        width = max(len(label) for label, _ in COMPARED)
+        lines.append("    " + " " * width + "".join(f"{server[:12]:>14}" for server in medians))
+        for index, (label, _) in enumerate(COMPARED):
+            values = "".join(f"{medians[server][index]:14.2f}" for server in medians)
+            ratios = []
+            if baseline in medians:
+                for server in medians:
+                    if server == baseline:
+                        continue
+                    other = medians[server][index]
+                    mine = medians[baseline][index]
+                    ratio = mine / other if other else float("nan")
+                    ratios.append(f"{ratio:.2f}x {server}")
+            lines.append(f"    {label:<{width}}{values}   " + ", ".join(ratios))
+        spreads = {
+            server: [
+                f.cpu_ms_per_call_second for f in runs if f.server == server and f.calls == count
+            ]
+            for server in medians
+        }
+        lines.append(
+            "    CPU spread over repeats: "
+            + "; ".join(
+                f"{server} {min(values):.2f} to {max(values):.2f}"
+                for server, values in spreads.items()
+            )
+        )
+    return "\n".join(lines)
