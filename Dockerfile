@@ -16,4 +16,4 @@ RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --no-input -v 0
 RUN useradd --create-home voiceops
 USER voiceops
 EXPOSE 8000
-CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "voiceops.asgi:application"]
+CMD ["python", "-m", "voiceops.web"]

@@ -140,26 +140,12 @@ def machine_cpu_seconds() -> tuple[float, float]:
 SERVER_COMMANDS = {
     # The same ASGI application under each server, one process, no permessage-deflate.
     "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "voiceops.asgi:application"],
-    "uvicorn": [
-        "-m",
-        "uvicorn",
-        "voiceops.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--loop",
-        "uvloop",
-        "--ws",
-        "websockets",
-        "--ws-per-message-deflate",
-        "false",
-        "--lifespan",
-        "off",
-        "--log-level",
-        "warning",
-    ],
+    # What ships: `python -m voiceops.web` (uvicorn on uvloop, httptools, websockets).
+    "uvicorn": ["-m", "voiceops.web", "--host", "127.0.0.1", "--port", "{port}"],
 }
+# Two processes on one port: uvicorn's workers share the listening socket, and the kernel
+# hands each new connection to whichever process accepts it first.
+SERVER_COMMANDS["uvicorn-2"] = [*SERVER_COMMANDS["uvicorn"], "--workers", "2"]
 MEDIA_PATH = "/ws/media/"
 
 
@@ -278,7 +264,7 @@ class BenchProcesses:
     def log_tail(self, lines: int = 30) -> str:
         """The end of the server's output if it logged anything worse than a warning."""
         text = self.bridge_log.read_text(errors="replace") if self.bridge_log.exists() else ""
-        if "ERROR" not in text and "Traceback" not in text:
+        if "ERROR" not in text and "Traceback" not in text and "WARNING" not in text:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
@@ -315,6 +301,7 @@ def run_once(
     barge_in_every: int,
     first_number: int,
     profile: bool,
+    py_spy: bool = False,
 ) -> bridge_report.Figures:
     tickets = calls_create(count, first_number=first_number, barge_in_every=barge_in_every)
     profile_to = None
@@ -324,6 +311,18 @@ def run_once(
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as work_dir:
         processes = BenchProcesses(Path(work_dir), server, profile_to=profile_to)
         samples = []
+        sampler = None
+        if py_spy:
+            PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+            sampler = PySpy(
+                PROFILE_DIR / f"{server.name}-{count}-calls.py-spy.txt", seconds=seconds
+            )
+
+        def on_window_edge() -> None:
+            samples.append(processes.cpu())
+            if sampler is not None and len(samples) == 1:
+                sampler.start(processes)
+
         try:
             url = processes.start()
             signature = RequestValidator(AUTH_TOKEN).compute_signature(url, {})
@@ -335,7 +334,7 @@ def run_once(
             callers = asyncio.run(
                 crowd.run(
                     measure_seconds=seconds,
-                    on_window_edge=lambda: samples.append(processes.cpu()),
+                    on_window_edge=on_window_edge,
                 )
             )
         finally:
@@ -343,7 +342,10 @@ def run_once(
             gc.unfreeze()
             complaints = processes.log_tail()
     if complaints:
-        print(f"{server.name} logged errors; its last lines:\n{complaints}", file=sys.stderr)
+        print(
+            f"{server.name} logged warnings or errors; its last lines:\n{complaints}",
+            file=sys.stderr,
+        )
     (bridge, model_cpu, own, busy, total) = np.subtract(samples[1], samples[0])
     figures = bridge_report.figures_from(
         server=server.name,
@@ -357,7 +359,61 @@ def run_once(
     )
     if profile_to is not None:
         print_profile(profile_to)
+    if sampler is not None:
+        print(sampler.report(), flush=True)
     return figures
+
+
+class PySpy:
+    """Samples the server during the measured window with py-spy (run as its own process,
+    so the server pays only the sampling pauses), and reports where its time went."""
+
+    def __init__(self, output: Path, *, seconds: float):
+        self.output = output
+        output.unlink(missing_ok=True)
+        self.seconds = seconds
+        self.process: subprocess.Popen | None = None
+
+    def start(self, processes: "BenchProcesses") -> None:
+        self.process = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(processes.bridge.pid),
+                "--subprocesses",
+                "--duration",
+                str(max(1, int(self.seconds))),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(self.output),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def report(self, lines: int = 15) -> str:
+        if self.process is not None:
+            self.process.wait(timeout=60)
+        if not self.output.exists():
+            return "py-spy recorded nothing (is it installed, and may it attach?)"
+        own: dict[str, int] = {}
+        total = 0
+        for line in self.output.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            leaf = stack.rsplit(";", 1)[-1]
+            own[leaf] = own.get(leaf, 0) + int(count)
+            total += int(count)
+        top = sorted(own.items(), key=lambda item: item[1], reverse=True)[:lines]
+        return "  py-spy, own time:\n" + "\n".join(
+            f"  {count / total:6.1%}  {leaf}" for leaf, count in top
+        )
 
 
 def print_profile(path: Path, lines: int = 25) -> None:
@@ -412,6 +468,9 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=1, help="runs per server and count")
     parser.add_argument("--profile", action="store_true", help="run VoiceOps under cProfile")
+    parser.add_argument(
+        "--py-spy", action="store_true", help="sample each server with py-spy while measured"
+    )
     arguments = parser.parse_args()
     counts = [int(count) for count in arguments.calls.split(",")]
     servers = servers_from(arguments)
@@ -437,6 +496,7 @@ def main() -> None:
                         barge_in_every=arguments.barge_in_every,
                         first_number=first_number,
                         profile=arguments.profile,
+                        py_spy=arguments.py_spy,
                     )
                     first_number += count
                     runs.append(figures)

@@ -1,4 +1,4 @@
-"""The running product for integration tests: daphne, a Celery worker and beat, as separate
+"""The running product for integration tests: the web process (uvicorn), a Celery worker and beat, as separate
 processes against the test database and Redis, talking to the sandbox."""
 
 import os
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from voiceops.celery import app as celery_app
+from voiceops.web import web_server_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,9 +67,7 @@ class Stack:
 
     def start(self, *, beat: bool = True) -> "Stack":
         celery_app.control.purge()  # no task left over from an earlier test or run
-        self._start(
-            "web", ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"]
-        )
+        self._start("web", web_server_arguments(host="127.0.0.1", port=self.port))
         self._start(
             "worker",
             ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",

@@ -1,4 +1,4 @@
-"""ASGI entry point served by daphne: HTTP goes to Django, WebSockets to each app's routes."""
+"""ASGI entry point, served by uvicorn (`voiceops.web`): HTTP goes to Django, WebSockets to each app's routes."""
 
 import gc
 import os

@@ -2,7 +2,7 @@
 
 On a machine with no services it runs on SQLite with a filesystem broker; with
 DATABASE_URL and REDIS_URL set it uses those. It starts the sandbox (Twilio and OpenAI
-stand-ins), the web server (daphne), a Celery worker and Celery beat; seeds an
+stand-ins), the web server (uvicorn, `voiceops.web`), a Celery worker and Celery beat; seeds an
 organisation, an agent and a campaign of a dozen contacts across personas, states and time
 zones; launches it; shows progress; prints each call's outcome and cost; and leaves the
 admin running. Ctrl-C stops everything it started.
@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import holidays
+
+from voiceops.web import web_server_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_USER = "admin"
@@ -103,9 +105,7 @@ class Demo:
         self.env.update({key: str(value) for key, value in json.loads(line).items()})
 
     def start_product(self) -> None:
-        self.start(
-            "web", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"
-        )
+        self.start("web", *web_server_arguments(host="127.0.0.1", port=self.port))
         self.start(
             "worker", "celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
