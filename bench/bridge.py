@@ -1,23 +1,34 @@
-"""Media bridge load: N concurrent calls through one daphne process. CPU per call, added
-latency each way, speech_started → clear, and frames lost.
+"""Media bridge load: N concurrent calls through one web process. CPU per call, added
+latency each way, speech_started → clear, and frames lost; side by side with outside
+bridges under the same load in the same run.
 
-Run: `.venv/bin/python -m bench.bridge [--calls 25,50,100] [--seconds 15] [--profile]`
+Run: `python -m bench.bridge [--calls 25,50,100] [--seconds 15] [--servers uvicorn,daphne]
+[--repeats 2] [--compare "[NAME=]COMMAND" --compare-path PATH] [--py-spy | --profile]`
 (or `python -m bench bridge …`). The default sweep takes about a minute.
 
-For each N: a throwaway PostgreSQL database (`voiceops_bench_bridge_<pid>`, created once,
-dropped at the end) gets N answered outbound calls; one daphne process serves the real
-`voiceops.asgi:application` (Redis db 12 for its channel layer); a lean instrumented
-Realtime stand-in runs in its own process (`bench.bridge_model`), and this process plays
-Twilio for every call (`bench.bridge_callers`). Daphne's CPU is therefore the bridge's
-alone: CPU per call = daphne CPU seconds / (calls x seconds measured), and calls per core
-is its inverse. Each caller frame and each agent delta is stamped and timed where it was
-sent and where it arrived, so "added latency" is the whole hop through daphne: loopback
-twice and both ends' event loops included, an upper bound of the bridge's own share.
+For each N and server: a throwaway PostgreSQL database (`voiceops_bench_bridge_<pid>`,
+created once, dropped at the end) gets N answered outbound calls (tokens are single-use, so
+every run has its own); the server runs the real `voiceops.asgi:application` (`uvicorn` is
+`python -m voiceops.web`, what ships; `daphne`; `uvicorn-2`, two processes on one port) with
+Redis db 12 for its channel layer; a lean instrumented Realtime stand-in runs in its own
+process (`bench.bridge_model`), and this process plays Twilio for every call
+(`bench.bridge_callers`), signing each upgrade as Twilio does. The server's CPU (its whole
+process group) is therefore the bridge's alone: CPU per call = server CPU seconds / (calls x
+seconds measured), and calls per core is its inverse. Each caller frame and each agent
+delta is stamped and timed where it was sent and where it arrived, so "added latency" is the
+whole hop through the server: loopback twice and both ends' event loops included, an upper
+bound of the bridge's own share.
+
+An outside bridge (`--compare`) is started by a shell command in its own process group and
+told `PORT`, `OPENAI_REALTIME_URL` (the stand-in) and `OPENAI_API_KEY`; `--compare-path`
+gives its media path. The order of servers alternates between repeats, and the medians of
+repeats are printed side by side with their ratios.
 
 The machine is shared and has two cores running three busy processes: read the ratios
 (CPU per call, µs per payload) rather than the absolute times, and the latencies as what
-they are on a loaded machine ("machine busy" says how loaded). `--profile` runs daphne
-under cProfile and prints where its time went; its overhead inflates the CPU figures.
+they are on a loaded machine ("machine busy" says how loaded). `--py-spy` samples the
+server while measured and prints where its time went; `--profile` runs it under cProfile,
+whose overhead inflates the CPU figures.
 """
 
 import argparse
