@@ -197,8 +197,7 @@ def _write_batch(batch: list[PendingWrite]) -> list[int]:
     try:
         try:
             with transaction.atomic():
-                for pending in batch:
-                    _write_one(pending)
+                _write(batch)
             return []
         except UNREACHABLE_ERRORS:
             raise
@@ -208,7 +207,7 @@ def _write_batch(batch: list[PendingWrite]) -> list[int]:
         for pending in batch:
             try:
                 with transaction.atomic():
-                    _write_one(pending)
+                    _write([pending])
             except UNREACHABLE_ERRORS:
                 raise
             except DatabaseError:
@@ -219,34 +218,41 @@ def _write_batch(batch: list[PendingWrite]) -> list[int]:
         close_old_connections()
 
 
-def _write_one(pending: PendingWrite) -> None:
-    usage = pending.usage
-    counters = {
-        USAGE_COLUMNS[column.name]: F(USAGE_COLUMNS[column.name]) + getattr(usage, column.name)
-        for column in fields(usage)
-        if getattr(usage, column.name)
-    }
-    if pending.turns:
-        Turn.objects.bulk_create(
-            Turn(
-                call_id=pending.call_id,
-                speaker=turn.speaker,
-                text=turn.text,
-                started_ms=turn.started_ms,
-                ended_ms=turn.ended_ms,
-                interrupted=turn.interrupted,
-                item_id=turn.item_id,
-            )
-            for turn in pending.turns
+def _write(batch: list[PendingWrite]) -> None:
+    """Every call's turns in one insert, every call's events in another, then one update per
+    call that has usage or fields to record."""
+    turns = [
+        Turn(
+            call_id=pending.call_id,
+            speaker=turn.speaker,
+            text=turn.text,
+            started_ms=turn.started_ms,
+            ended_ms=turn.ended_ms,
+            interrupted=turn.interrupted,
+            item_id=turn.item_id,
         )
-    if pending.events:
-        # Fresh instances: a failed attempt may have left primary keys on the old ones.
-        CallEvent.objects.bulk_create(
-            CallEvent(call_id=event.call_id, at=event.at, kind=event.kind, data=event.data)
-            for event in pending.events
-        )
-    if counters or pending.call_fields:
-        Call.objects.filter(pk=pending.call_id).update(**counters, **pending.call_fields)
+        for pending in batch
+        for turn in pending.turns
+    ]
+    if turns:
+        Turn.objects.bulk_create(turns)
+    # Fresh instances: a failed attempt may have left primary keys on the old ones.
+    events = [
+        CallEvent(call_id=event.call_id, at=event.at, kind=event.kind, data=event.data)
+        for pending in batch
+        for event in pending.events
+    ]
+    if events:
+        CallEvent.objects.bulk_create(events)
+    for pending in batch:
+        usage = pending.usage
+        counters = {
+            USAGE_COLUMNS[column.name]: F(USAGE_COLUMNS[column.name]) + getattr(usage, column.name)
+            for column in fields(usage)
+            if getattr(usage, column.name)
+        }
+        if counters or pending.call_fields:
+            Call.objects.filter(pk=pending.call_id).update(**counters, **pending.call_fields)
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CallLogWriter]" = (
