@@ -151,12 +151,14 @@ def machine_cpu_seconds() -> tuple[float, float]:
 SERVER_COMMANDS = {
     # The same ASGI application under each server, one process, no permessage-deflate.
     "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "voiceops.asgi:application"],
-    # What ships: `python -m voiceops.web` (uvicorn on uvloop, httptools, websockets).
+    # What ships: `python -m voiceops.web` (uvicorn on uvloop, httptools, websockets-sansio).
     "uvicorn": ["-m", "voiceops.web", "--host", "127.0.0.1", "--port", "{port}"],
 }
 # Two processes on one port: uvicorn's workers share the listening socket, and the kernel
 # hands each new connection to whichever process accepts it first.
 SERVER_COMMANDS["uvicorn-2"] = [*SERVER_COMMANDS["uvicorn"], "--workers", "2"]
+# The same, with uvicorn's older (legacy) `websockets` protocol on the carrier side.
+SERVER_COMMANDS["uvicorn-legacy"] = [*SERVER_COMMANDS["uvicorn"], "--ws", "websockets"]
 MEDIA_PATH = "/ws/media/"
 
 

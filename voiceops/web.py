@@ -2,8 +2,9 @@
 
 `python -m voiceops.web [--host 0.0.0.0] [--port 8000] [--workers 1]`
 
-uvicorn on uvloop with httptools and `websockets` relays a call's media with about a fifth
-less CPU than daphne under the same load (README, "Benchmarks"). Several workers share one
+uvicorn on uvloop with httptools and its sans-I/O `websockets` protocol relays a call's media
+with less CPU than daphne, or than uvicorn's older `websockets` protocol, under the same
+load (README, "Benchmarks"). Several workers share one
 listening socket, and the kernel hands each new connection to one of them; a call's media
 socket lives in one process, and everything the processes share is in PostgreSQL and Redis.
 """
@@ -29,6 +30,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (one per core)"
     )
+    parser.add_argument(
+        "--ws",
+        default="websockets-sansio",
+        choices=["websockets", "websockets-sansio"],
+        help="uvicorn's WebSocket protocol implementation",
+    )
     arguments = parser.parse_args()
     uvicorn.run(
         APPLICATION,
@@ -37,7 +44,7 @@ def main() -> None:
         workers=arguments.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws=arguments.ws,
         # Twilio does not compress media frames; compressing ours would only cost CPU.
         ws_per_message_deflate=False,
         lifespan="off",
