@@ -1,6 +1,6 @@
 """Run a Python module with the wall clock moved by a fixed offset, time still flowing.
 
-    python -m sandbox.timeshift <offset seconds> -m daphne …
+    python -m sandbox.timeshift <offset seconds> -m voiceops.web …
 
 The sandbox stands in for the outside world, and the hour of day is part of it: the
 compliance engine allows a call only in the callee's lawful hours, so a demo or a test run

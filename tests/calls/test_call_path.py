@@ -1,5 +1,5 @@
 """A launched campaign, end to end: beat ticks, the worker dials through the sandbox carrier,
-status callbacks reach daphne, targets are retried or closed, calls are priced."""
+status callbacks reach the web process, targets are retried or closed, calls are priced."""
 
 import pytest
 from django.utils import timezone
