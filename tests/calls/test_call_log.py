@@ -10,7 +10,7 @@ from calls.costs import Usage
 from calls.models import Call, CallEvent, Turn
 from tests.factories import CallFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @sync_to_async
