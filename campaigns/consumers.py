@@ -5,9 +5,21 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_group_name, campaign_progress
+from tenancy.scoping import scoped, tenant_for_user
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+@database_sync_to_async
+def _visible_campaign(user, session, campaign_id: int) -> int | None:
+    """The campaign's id if the user may watch it in their current organisation, else None
+    (another organisation's campaign is answered as if it did not exist)."""
+    tenant = tenant_for_user(user, session)
+    if not tenant.has_perm("campaigns.view_campaign"):
+        return None
+    visible = scoped(Campaign.objects.filter(pk=campaign_id), tenant)
+    return campaign_id if visible.exists() else None
 
 
 @database_sync_to_async
@@ -26,10 +38,11 @@ class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        if not await database_sync_to_async(user.has_perm)("campaigns.view_campaign"):
-            await self.close(code=CLOSE_FORBIDDEN)
+        campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
+        self.campaign_id = await _visible_campaign(user, self.scope.get("session"), campaign_id)
+        if self.campaign_id is None:
+            await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
         progress = await _load_progress(self.campaign_id)
         if progress is None:
             await self.close(code=CLOSE_NOT_FOUND)

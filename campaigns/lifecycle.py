@@ -63,6 +63,11 @@ def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> C
     with transaction.atomic():
         campaign = _locked(campaign_id, "launch")
         campaign.full_clean()
+        if not campaign.organization.callback_number:
+            raise CampaignStateError(
+                f"{campaign.organization} has no callback number; every call states one, "
+                "so set it on the organisation before launching."
+            )
         if not campaign.targets.exists():
             raise CampaignStateError(f"Campaign {campaign.name!r} has no contacts to call.")
         due_at = max(at, campaign.starts_at) if campaign.starts_at else at

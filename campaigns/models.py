@@ -59,7 +59,12 @@ class Organization(models.Model):
     """The business on whose behalf calls are placed; its registered name is disclosed."""
 
     name = models.CharField("registered business name", max_length=200, unique=True)
-    callback_number = models.CharField(max_length=20, validators=[validate_e164])
+    callback_number = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[validate_e164],
+        help_text="E.164 number stated on every call and voicemail; required to launch.",
+    )
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
