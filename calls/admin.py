@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from calls.models import Call, CallEvent, CostEntry, PhoneNumber, RateCard, Turn
+from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 
 COST_FIELDS = [
     "cost_telephony",
@@ -17,7 +18,7 @@ def can_read_costs(request) -> bool:
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
+class PhoneNumberAdmin(ScopedAdmin):
     list_display = [
         "number",
         "label",
@@ -29,7 +30,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     list_filter = ["organization", "is_caller_id", "is_inbound"]
 
 
-class SystemWrittenAdmin(admin.ModelAdmin):
+class SystemWrittenAdmin(ScopedAdmin):
     """Rows the call path writes; people read them."""
 
     def has_add_permission(self, request):
@@ -42,7 +43,7 @@ class SystemWrittenAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedTabularInline):
     extra = 0
     can_delete = False
 
@@ -105,7 +106,7 @@ class CallAdmin(SystemWrittenAdmin):
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(ScopedAdmin):
     list_display = ["component", "unit", "price", "currency", "effective_from"]
     list_filter = ["component"]
 

@@ -1,4 +1,4 @@
-"""Launching, pausing, resuming and cancelling campaigns, and adding their audience."""
+"""Launching, pausing, resuming and cancelling campaigns (their audience: `targeting`)."""
 
 from datetime import datetime
 
@@ -6,7 +6,7 @@ from django.db import transaction
 
 from calls.models import Call, CallStatus
 from calls.states import call_transition
-from campaigns.models import Campaign, Contact, Target
+from campaigns.models import Campaign, Target
 
 S = Campaign.Status
 
@@ -34,28 +34,6 @@ def _locked(campaign_id: int, action: str) -> Campaign:
             + "."
         )
     return campaign
-
-
-def campaign_add_contacts(*, campaign_id: int, contact_ids) -> int:
-    """Make targets of the contacts (of the campaign's organisation). Returns how many were
-    new; contacts already targeted are left as they are."""
-    campaign = Campaign.objects.get(pk=campaign_id)
-    if campaign.status in {S.COMPLETED, S.CANCELLED}:
-        raise CampaignStateError(f"Campaign {campaign.name!r} has ended; it takes no contacts.")
-    contacts = Contact.objects.filter(pk__in=contact_ids, organization_id=campaign.organization_id)
-    existing = Target.objects.filter(campaign=campaign).count()
-    Target.objects.bulk_create(
-        [
-            Target(
-                campaign=campaign,
-                contact=contact,
-                next_attempt_at=campaign.launched_at,  # a running campaign picks them up
-            )
-            for contact in contacts
-        ],
-        ignore_conflicts=True,
-    )
-    return Target.objects.filter(campaign=campaign).count() - existing
 
 
 def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> Campaign:

@@ -497,3 +497,70 @@ class ImportJob(models.Model):
         if not self.total:
             return 100 if self.is_finished else None
         return min(100, round(100 * self.processed / self.total))
+
+
+class TargetingJob(models.Model):
+    """Contacts being added to a campaign in bulk (`campaigns.targeting`), and its progress.
+
+    The selection is stored, not the contacts: explicit ids, a contact filter, or every
+    contact of the organisation, read back in batches by whoever runs the job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="targeting_jobs"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targeting_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    contact_ids = models.JSONField(
+        null=True, blank=True, help_text="The contacts chosen one by one, if they were."
+    )
+    contact_filter = models.JSONField(
+        null=True, blank=True, help_text="The contacts chosen by a filter, if they were."
+    )
+    all_contacts = models.BooleanField(
+        default=False, help_text="Every contact of the organisation."
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Contacts selected.")
+    processed = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0, help_text="New targets of the campaign.")
+    # Contacts are read in primary-key order: a job resumed after a lost worker starts here.
+    last_contact_id = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="Why the job failed, if it did.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "campaign audience job"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(contact_ids__isnull=False, contact_filter__isnull=True, all_contacts=False)
+                    | Q(contact_ids__isnull=True, contact_filter__isnull=False, all_contacts=False)
+                    | Q(contact_ids__isnull=True, contact_filter__isnull=True, all_contacts=True)
+                ),
+                name="targeting_job_one_selection",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Contacts added to {self.campaign} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.processed / self.total))

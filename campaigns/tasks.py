@@ -163,3 +163,19 @@ def tick_campaign(campaign_id: int) -> dict:
     """One campaign's tick, run as soon as one of its calls ends, so the freed slot is
     filled at once instead of at the next beat."""
     return {"booked": _tick_campaign(campaign_id, at=timezone.now())}
+
+
+@shared_task(time_limit=3600, soft_time_limit=3540)
+def targets_add(job_id: int) -> None:
+    """Add a targeting job's contacts to its campaign; see `targeting_job_run`."""
+    from campaigns.targeting import targeting_job_run
+
+    targeting_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def targeting_jobs_sweep() -> dict:
+    """Beat, every minute: targeting jobs no worker is running go back to one."""
+    from campaigns.targeting import targeting_jobs_resume
+
+    return {"resumed": targeting_jobs_resume(at=timezone.now())}

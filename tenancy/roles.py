@@ -25,6 +25,7 @@ OPERATOR = {
         "campaign": ["add", "change", "view"],
         "target": ["add", "change", "view"],
         "importjob": ["add", "view"],
+        "targetingjob": ["add", "view"],
     },
     "agents": {"agent": ["add", "change", "delete", "view"]},
     "calls": {

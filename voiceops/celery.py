@@ -25,6 +25,7 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
+    "resume-targeting-jobs": {"task": "campaigns.tasks.targeting_jobs_sweep", "schedule": 60.0},
 }
 
 app.conf.imports = ("voiceops.tasks",)

@@ -18,12 +18,9 @@ from django.utils import timezone  # noqa: E402
 
 from agents.models import Agent, Tool  # noqa: E402
 from calls.models import PhoneNumber  # noqa: E402
-from campaigns.lifecycle import (  # noqa: E402
-    campaign_add_contacts,
-    campaign_cancel,
-    campaign_launch,
-)
+from campaigns.lifecycle import campaign_cancel, campaign_launch  # noqa: E402
 from campaigns.models import Campaign, Consent, Contact, Organization  # noqa: E402
+from campaigns.targeting import campaign_add_targets  # noqa: E402
 
 CALLER_ID = "+12025550100"  # the number the sandbox carrier owns
 
@@ -118,7 +115,9 @@ def seed(*, at: datetime) -> Campaign:
         calls_per_second=1,
         budget="5.00",
     )
-    campaign_add_contacts(campaign_id=campaign.pk, contact_ids=[contact.pk for contact in contacts])
+    campaign_add_targets(
+        campaign_id=campaign.pk, contact_ids=[contact.pk for contact in contacts], run_at_once=True
+    )
     return campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
 
 
