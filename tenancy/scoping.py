@@ -40,6 +40,8 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "calls.ratecard": None,  # the providers' prices, the same for every organisation
     "tenancy.membership": "organization",
     "tenancy.apikey": "organization",
+    # Users in a form's choices (who created a row): the members of the organisation.
+    "auth.user": "memberships__organization",
 }
 
 
