@@ -25,7 +25,7 @@ CHANGELIST_FILTERS = {
 # Query-string parameters that order or page the list without narrowing it. The
 # organisation filter (superusers) is covered by the campaign: contacts are only ever
 # taken from the campaign's organisation.
-CHANGELIST_DISPLAY = {"o", "p", "all", "organization__id__exact"}
+CHANGELIST_DISPLAY = {"o", "p", "all", "_facets", "organization__id__exact"}
 
 
 class AddToCampaignForm(forms.Form):
