@@ -139,7 +139,8 @@ class ApiKeyAdmin(ScopedAdmin):
         request.created_api_key = key
 
     def response_add(self, request, obj, post_url_continue=None):
-        # The key exists only in this response: no message, session or cookie holds it.
+        # The key exists only in this response (the admin marks it no-store): no message,
+        # session or cookie holds it.
         return TemplateResponse(
             request,
             "admin/tenancy/apikey/created.html",
@@ -150,7 +151,6 @@ class ApiKeyAdmin(ScopedAdmin):
                 "api_key": obj,
                 "key": request.created_api_key,
             },
-            headers={"Cache-Control": "no-store"},
         )
 
     @admin.action(description="Revoke the selected keys", permissions=["revoke"])

@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from campaigns.selectors import campaign_group_name
-from tests.factories import CampaignFactory, TargetFactory, member_of
+from tests.factories import CampaignFactory, OrganizationFactory, TargetFactory, member_of
 from voiceops.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -64,5 +64,27 @@ async def test_it_refuses_an_anonymous_visitor():
         connected, code = await communicator.connect()
         assert not connected
         assert code == 4403
+    finally:
+        await communicator.disconnect()
+
+
+@sync_to_async
+def operator_of_another_organisation():
+    other = OrganizationFactory(name="Harbor Clinic")
+    return session_cookie(member_of("operator", "harry", organization=other))
+
+
+async def test_it_answers_4404_to_a_member_of_another_organisation():
+    _, campaign = await operator_with_campaign()
+    cookie = await operator_of_another_organisation()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/campaigns/{campaign.pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
+    )
+    try:
+        connected, code = await communicator.connect()
+        assert not connected
+        assert code == 4404
     finally:
         await communicator.disconnect()
