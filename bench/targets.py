@@ -94,9 +94,7 @@ def main() -> None:
         )
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(
-            f"peak Python memory while adding {traced.added:,} contacts: {peak / 2**20:.1f} MiB"
-        )
+        print(f"peak Python memory while adding {traced.added:,} contacts: {peak / 2**20:.1f} MiB")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

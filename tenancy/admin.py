@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 
 from tenancy.admin_scoping import ScopedAdmin
 from tenancy.models import ApiKey, Membership, api_key_create, api_key_revoke
+from tenancy.roles import Role
 
 
 class MembershipForm(forms.ModelForm):
@@ -43,6 +44,33 @@ class MembershipForm(forms.ModelForm):
         super().validate_unique()
 
 
+def is_last_admin(membership: Membership) -> bool:
+    """Whether removing or demoting this member would leave the organisation without an
+    admin (then only a superuser could manage its members and keys)."""
+    return (
+        membership.role == Role.ADMIN
+        and not Membership.objects.filter(
+            organization_id=membership.organization_id, role=Role.ADMIN
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+class MembershipRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if role != Role.ADMIN and is_last_admin(Membership.objects.get(pk=self.instance.pk)):
+            raise forms.ValidationError(
+                "This is the organisation's last admin; make another member admin first."
+            )
+        return role
+
+
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
     list_display = ["user", "role", "organization", "created_at"]
@@ -50,9 +78,19 @@ class MembershipAdmin(ScopedAdmin):
     search_fields = ["user__username", "user__email"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = MembershipForm
+        kwargs["form"] = MembershipForm if obj is None else MembershipRoleForm
         return super().get_form(request, obj, change, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and is_last_admin(obj):
+            return False  # see is_last_admin
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Members are removed one at a time, so that the last admin check above applies.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -42,7 +42,7 @@ def test_it_shows_an_operator_the_preview_and_an_explanation(live_server):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{live_server.url}/admin/login/")
             page.fill("#id_username", "olivia")
-            page.fill("#id_password", "pw-operators-123-long")
+            page.fill("#id_password", "pw-operator-123-long")
             page.click("input[type=submit]")
             expect(page.locator("#user-tools")).to_contain_text("olivia")
 

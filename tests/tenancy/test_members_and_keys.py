@@ -69,6 +69,25 @@ def test_adding_an_unknown_user_or_a_member_again_is_a_form_error(
     assert Membership.objects.filter(organization=ours.organization).count() == 1
 
 
+def test_the_last_admin_can_be_neither_demoted_nor_removed(client, ours, admin_of_ours):
+    membership = ours["tenancy.membership"]
+    client.force_login(admin_of_ours)
+
+    demoted = client.post(
+        reverse("admin:tenancy_membership_change", args=[membership.pk]), {"role": "operator"}
+    )
+    removed = client.post(
+        reverse("admin:tenancy_membership_delete", args=[membership.pk]), {"post": "yes"}
+    )
+
+    membership.refresh_from_db()
+    assert "This is the organisation's last admin; make another member admin first." in text_of(
+        demoted
+    )
+    assert removed.status_code == 403
+    assert membership.role == "admin"
+
+
 def test_the_member_form_never_lists_the_installs_users(client, ours, admin_of_ours):
     client.force_login(admin_of_ours)
 
