@@ -21,7 +21,14 @@ from zoneinfo import ZoneInfo
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from campaigns.models import USPS_STATES, Consent, Contact, Organization, Purpose
+from campaigns.models import (
+    USPS_STATES,
+    Consent,
+    Contact,
+    ImportedContact,
+    Organization,
+    Purpose,
+)
 from voiceops.phones import InvalidPhoneNumber, normalize_phone
 
 # Known columns by canonical name, with the header spellings accepted for each (compared
@@ -329,10 +336,15 @@ CONSENT_FIELDS = ("is_written", "seller_named", "source", "evidence", "captured_
 
 
 def write_rows(
-    organization: Organization, rows: list[ContactRow], now: datetime, headers: dict[str, str]
+    organization: Organization,
+    rows: list[ContactRow],
+    now: datetime,
+    headers: dict[str, str],
+    import_job_id: int | None = None,
 ) -> tuple[dict[str, int], list[RowError]]:
     """Upsert the rows' contacts and consents in one transaction; rows whose consent was
-    revoked after the file's capture date are refused rather than written."""
+    revoked after the file's capture date are refused rather than written. With an import
+    job, every accepted row's contact is recorded as one of the job's."""
     outcome = {"created": 0, "updated": 0, "unchanged": 0}
     errors: list[RowError] = []
     with transaction.atomic():
@@ -396,6 +408,14 @@ def write_rows(
                     row_changed[row.row] = True
         Consent.objects.bulk_create(new_consents)
         Consent.objects.bulk_update(changed_consents, list(CONSENT_FIELDS))
+        if import_job_id is not None:
+            ImportedContact.objects.bulk_create(
+                [
+                    ImportedContact(import_job_id=import_job_id, contact=existing[row.phone])
+                    for row in accepted
+                ],
+                ignore_conflicts=True,
+            )
 
     new_phones = {contact.phone for contact in new_contacts}
     for row in accepted:
@@ -440,18 +460,19 @@ def write_chunk(
     now: datetime,
     headers: dict[str, str],
     report: ImportReport,
+    import_job_id: int | None = None,
 ) -> None:
     """Write a chunk at once; when the database refuses it, write row by row so that only
     the offending rows are reported and the rest still go in."""
     try:
-        outcome, errors = write_rows(organization, rows, now, headers)
+        outcome, errors = write_rows(organization, rows, now, headers, import_job_id)
     except DatabaseError as error:
         if len(rows) == 1:
             message = str(error).strip().splitlines()[0] if str(error).strip() else "error"
             report.reject([RowError(rows[0].row, "", f"the database refused it: {message}")])
             return
         for row in rows:
-            write_chunk(organization, [row], now, headers, report)
+            write_chunk(organization, [row], now, headers, report, import_job_id)
         return
     report.created += outcome["created"]
     report.updated += outcome["updated"]
@@ -465,8 +486,10 @@ def contacts_import(
     organization_id: int,
     file: BinaryIO,
     on_progress: Callable[[ImportReport], None] | None = None,
+    import_job_id: int | None = None,
 ) -> ImportReport:
-    """Import contacts and consent from a seekable binary CSV file.
+    """Import contacts and consent from a seekable binary CSV file; with `import_job_id`,
+    the contacts of the file are recorded as the job's (`ImportedContact`).
 
     Idempotent: an unchanged row writes nothing. Raises ImportFileError, before writing,
     when the file as a whole cannot be read.
@@ -492,12 +515,12 @@ def contacts_import(
             chunk.append(contact_row)
         if len(chunk) >= CHUNK_ROWS or report.processed % CHUNK_ROWS == 0:
             if chunk:
-                write_chunk(organization, chunk, now, layout.headers, report)
+                write_chunk(organization, chunk, now, layout.headers, report, import_job_id)
                 chunk = []
             if on_progress:
                 on_progress(report)
     if chunk:
-        write_chunk(organization, chunk, now, layout.headers, report)
+        write_chunk(organization, chunk, now, layout.headers, report, import_job_id)
     if on_progress:
         on_progress(report)
     return report

@@ -499,6 +499,24 @@ class ImportJob(models.Model):
         return min(100, round(100 * self.processed / self.total))
 
 
+class ImportedContact(models.Model):
+    """A contact named by a row of a contacts import (created, updated or unchanged), so
+    that "the contacts of that file" can be selected later, e.g. to add them to a campaign."""
+
+    import_job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="contacts")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="imports")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_job", "contact"], name="imported_contact_once_per_job"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contact} from {self.import_job}"
+
+
 class TargetingJob(models.Model):
     """Contacts being added to a campaign in bulk (`campaigns.targeting`), and its progress.
 

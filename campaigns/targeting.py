@@ -14,7 +14,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.lifecycle import CampaignStateError
-from campaigns.models import USPS_STATES, Campaign, Contact, Target, TargetingJob
+from campaigns.models import USPS_STATES, Campaign, Contact, ImportJob, Target, TargetingJob
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ RUN_AT_ONCE_LIMIT = 2_000
 # reporting progress (its worker was lost), is handed to a worker again after this.
 STALE_AFTER = timedelta(minutes=2)
 
-FILTER_KEYS = ("state", "language", "variables", "search")
+FILTER_KEYS = ("state", "language", "variables", "import_job", "search")
 ENDED = {Campaign.Status.COMPLETED, Campaign.Status.CANCELLED}
 
 
@@ -37,9 +37,10 @@ class InvalidSelection(ValueError):
         self.errors = errors
 
 
-def contact_filter_check(contact_filter) -> dict:
+def contact_filter_check(contact_filter, *, organization_id: int) -> dict:
     """The filter, checked: keys among `FILTER_KEYS` (state, language, variables: a mapping
-    of template variable to value, search: words matched in phone, name or postal code)."""
+    of template variable to value, import_job: the id of one of the organisation's contact
+    imports, search: words matched in phone, name or postal code)."""
     if not isinstance(contact_filter, dict):
         raise InvalidSelection({"contact_filter": "Must be an object of filters."})
     errors = {}
@@ -59,6 +60,15 @@ def contact_filter_check(contact_filter) -> dict:
         or not all(isinstance(value, str | int | float | bool) for value in variables.values())
     ):
         errors["variables"] = 'Must map variable names to values, e.g. {"clinic": "Downtown"}.'
+    import_job = contact_filter.get("import_job")
+    if import_job is not None and (
+        not isinstance(import_job, int)
+        or isinstance(import_job, bool)
+        or not ImportJob.objects.filter(
+            pk=import_job, organization_id=organization_id, kind=ImportJob.Kind.CONTACTS
+        ).exists()
+    ):
+        errors["import_job"] = f"No contacts import has the id {import_job!r}."
     if errors:
         raise InvalidSelection(errors)
     return contact_filter
@@ -71,6 +81,8 @@ def contacts_matching(queryset: QuerySet, contact_filter: dict) -> QuerySet:
         queryset = queryset.filter(language=contact_filter["language"])
     if "variables" in contact_filter:
         queryset = queryset.filter(variables__contains=contact_filter["variables"])
+    if "import_job" in contact_filter:
+        queryset = queryset.filter(imports__import_job_id=contact_filter["import_job"])
     # The admin's contact search, word by word: each word in the phone, name or postal code.
     for word in contact_filter.get("search", "").split():
         queryset = queryset.filter(
@@ -141,7 +153,9 @@ def campaign_add_targets(
     if contact_ids is not None:
         job.contact_ids = _checked_ids(contact_ids, campaign.organization_id)
     elif contact_filter is not None:
-        job.contact_filter = contact_filter_check(contact_filter)
+        job.contact_filter = contact_filter_check(
+            contact_filter, organization_id=campaign.organization_id
+        )
     job.total = job_contacts(job).count()
     job.save()
     if run_at_once if run_at_once is not None else job.total <= RUN_AT_ONCE_LIMIT:

@@ -102,7 +102,10 @@ def import_job_run(*, job_id: int) -> None:
         with open(job.file.path, "rb") as file:
             if job.kind == ImportJob.Kind.CONTACTS:
                 report = contacts_import(
-                    organization_id=job.organization_id, file=file, on_progress=record
+                    organization_id=job.organization_id,
+                    file=file,
+                    on_progress=record,
+                    import_job_id=job.pk,
                 )
             else:
                 report = registry_import(

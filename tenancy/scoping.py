@@ -31,6 +31,7 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "campaigns.target": "campaign__organization",
     "campaigns.importjob": "organization",
     "campaigns.targetingjob": "organization",
+    "campaigns.importedcontact": "import_job__organization",
     "agents.agent": "organization",
     "calls.phonenumber": "organization",
     "calls.call": "organization",

@@ -73,6 +73,47 @@ def test_it_adds_the_contacts_a_filter_selects(campaign):
     }
 
 
+def test_it_adds_the_contacts_of_one_import_file(campaign):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from campaigns.tasks import import_job_create
+
+    organization = campaign.organization
+    ContactFactory(organization=organization, phone="+13055550170")  # updated by the file
+    ContactFactory(organization=organization, phone="+13055550179")  # not in the file
+    job = import_job_create(
+        organization_id=organization.pk,
+        kind="contacts",
+        upload=SimpleUploadedFile(
+            "a.csv", b"phone,name\n3055550171,Hal\n3055550172,Ida\n3055550170,Known\n"
+        ),
+        user_id=None,
+        run_now=True,
+    )
+
+    added = campaign_add_targets(campaign_id=campaign.pk, contact_filter={"import_job": job.pk})
+
+    assert (added.total, added.added) == (3, 3)
+    assert set(campaign.targets.values_list("contact__phone", flat=True)) == {
+        "+13055550170",
+        "+13055550171",
+        "+13055550172",
+    }
+
+
+def test_an_import_of_another_organisation_is_refused_as_unknown(campaign):
+    from campaigns.models import ImportJob
+
+    other = ImportJob.objects.create(
+        organization=OrganizationFactory(name="Harbor Clinic"), kind="contacts", file_name="b.csv"
+    )
+
+    with pytest.raises(InvalidSelection) as refused:
+        campaign_add_targets(campaign_id=campaign.pk, contact_filter={"import_job": other.pk})
+
+    assert refused.value.errors == {"import_job": f"No contacts import has the id {other.pk}."}
+
+
 def test_all_contacts_means_those_of_the_campaigns_organisation_only(campaign):
     contacts(campaign.organization, 4)
     contacts(OrganizationFactory(name="Harbor Clinic"), 5, start=100)
@@ -104,7 +145,7 @@ def test_ids_of_another_organisations_contacts_are_refused_and_nothing_is_added(
             {"contact_filter": {"state": "Florida", "colour": "red"}},
             {
                 "state": "'Florida' is not a USPS state code such as FL.",
-                "colour": "Unknown filter; filters are state, language, variables, search.",
+                "colour": "Unknown filter; filters are state, language, variables, import_job, search.",
             },
         ),
         (
