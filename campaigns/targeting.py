@@ -9,7 +9,7 @@ size. Small selections run at once; larger ones on a worker, with progress on th
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -214,24 +214,47 @@ def targeting_job_run(*, job_id: int) -> None:
 
 def _add_batch(job_id: int, campaign: Campaign, ids: list[int]) -> None:
     with transaction.atomic():
-        existing = set(
-            Target.objects.filter(campaign=campaign, contact_id__in=ids).values_list(
-                "contact_id", flat=True
-            )
-        )
-        new = [
-            # A running campaign's new targets are due at once; a draft's at launch.
-            Target(campaign=campaign, contact_id=pk, next_attempt_at=campaign.launched_at)
-            for pk in ids
-            if pk not in existing
-        ]
-        Target.objects.bulk_create(new, ignore_conflicts=True)
+        added = _insert_targets(campaign, ids, at=timezone.now())
         TargetingJob.objects.filter(pk=job_id).update(
             processed=F("processed") + len(ids),
-            added=F("added") + len(new),
+            added=F("added") + added,
             last_contact_id=ids[-1],
             updated_at=timezone.now(),
         )
+
+
+def _insert_targets(campaign: Campaign, contact_ids: list[int], *, at) -> int:
+    """One INSERT … SELECT for the batch, skipping contacts already targeted; returns how
+    many targets are new. The statement is built from the model's fields (each one's
+    default), so a field added to Target later is filled like bulk_create would; building
+    5,000 model instances per batch instead costs ten times as much."""
+    fields = [field for field in Target._meta.concrete_fields if not field.primary_key]
+    columns, values, params = [], [], []
+    for field in fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name == "contact":
+            values.append("contact.id")
+            continue
+        if field.name == "campaign":
+            value = campaign.pk
+        elif field.name == "next_attempt_at":
+            # A running campaign's new targets are due at once; a draft's at launch.
+            value = campaign.launched_at
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = at
+        else:
+            value = field.get_default()
+        values.append(f"CAST(%s AS {field.db_type(connection)})")
+        params.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(Target._meta.db_table)} "
+        f"({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"FROM {connection.ops.quote_name(Contact._meta.db_table)} AS contact "
+        "WHERE contact.id = ANY(%s) ORDER BY contact.id ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, contact_ids])
+        return cursor.rowcount
 
 
 def targeting_jobs_resume(*, at) -> list[int]:

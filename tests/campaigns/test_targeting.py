@@ -55,6 +55,28 @@ def test_it_adds_contacts_by_id_and_adding_them_again_adds_nothing(campaign):
     assert set(campaign.targets.values_list("contact_id", flat=True)) == set(chosen)
 
 
+def test_new_targets_are_pending_and_due_at_once_in_a_running_campaign(campaign):
+    from campaigns.lifecycle import campaign_launch
+
+    first = contacts(campaign.organization, 1)
+    campaign_add_targets(campaign_id=campaign.pk, contact_ids=[first[0].pk])
+    draft_target = campaign.targets.get()
+    launched = campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
+    later = contacts(campaign.organization, 1, start=50)
+    campaign_add_targets(campaign_id=campaign.pk, contact_ids=[later[0].pk])
+
+    added_later = campaign.targets.get(contact=later[0])
+    assert (draft_target.status, draft_target.attempts, draft_target.variables) == (
+        "pending",
+        0,
+        {},
+    )
+    assert draft_target.next_attempt_at is None  # set at launch
+    assert added_later.status == "pending"
+    assert added_later.next_attempt_at == launched.launched_at
+    assert added_later.created_at is not None
+
+
 def test_it_adds_the_contacts_a_filter_selects(campaign):
     organization = campaign.organization
     contacts(organization, 2, state="FL", variables={"clinic": "Downtown"})
