@@ -59,7 +59,10 @@ def organization_of(request, value=None) -> Organization:
     field = OrganizationField()
     field.bind("organization", serializers.Serializer(context={"request": request}))
     if value not in (None, ""):
-        return field.to_internal_value(value)
+        try:
+            return field.to_internal_value(value)
+        except ValidationError as error:
+            raise ValidationError({"organization": error.detail}) from None
     organization = tenant_of(request).organization
     if organization is None:
         raise ValidationError(

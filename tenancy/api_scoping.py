@@ -10,14 +10,10 @@ from campaigns.models import Organization
 from tenancy.scoping import scoped, tenant_of
 
 
-def refuse_other_organization(tenant, organization_id) -> None:
-    raise ValidationError(
-        {
-            "organization": (
-                f"You act in {tenant.organization} (id {tenant.organization_id}); "
-                f"organisation {organization_id} is not yours to read or write here."
-            )
-        }
+def other_organization(tenant, organization_id) -> str:
+    return (
+        f"You act in {tenant.organization} (id {tenant.organization_id}); "
+        f"organisation {organization_id} is not yours to read or write here."
     )
 
 
@@ -33,7 +29,7 @@ def organization_from_query(request) -> int | None:
         raise ValidationError({"organization": f"{value!r} is not an organisation id."}) from None
     tenant = tenant_of(request)
     if not tenant.sees_every_organization and organization_id != tenant.organization_id:
-        refuse_other_organization(tenant, organization_id)
+        raise ValidationError({"organization": other_organization(tenant, organization_id)})
     return organization_id
 
 
@@ -76,7 +72,7 @@ class OrganizationField(serializers.PrimaryKeyRelatedField):
         tenant = tenant_of(self.context["request"])
         if not tenant.sees_every_organization:
             if str(data) != str(tenant.organization_id):
-                refuse_other_organization(tenant, data)
+                raise ValidationError(other_organization(tenant, data))
             return tenant.organization
         return super().to_internal_value(data)
 
