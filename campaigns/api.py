@@ -199,7 +199,9 @@ class RuleAnswerSerializer(serializers.Serializer):
 
 class LocalInstantSerializer(serializers.Serializer):
     zone = serializers.CharField()
-    local = serializers.DateTimeField(help_text="The next lawful instant in that zone.")
+    local = serializers.CharField(
+        help_text="The next lawful instant as an ISO-8601 time in that zone's offset."
+    )
 
 
 class ExplanationSerializer(serializers.Serializer):
@@ -231,7 +233,8 @@ def explanation_data(contact: Contact, explanation) -> dict:
         "detail": decision.detail,
         "next_allowed_at": decision.next_allowed_at,
         "next_allowed_local": [
-            {"zone": instant.zone, "local": instant.local} for instant in explanation.local_next
+            {"zone": instant.zone, "local": instant.local.isoformat()}
+            for instant in explanation.local_next
         ],
         "ruleset": decision.ruleset,
         "zones": list(decision.zones),
