@@ -48,7 +48,11 @@ class ApiRoot(APIView):
     permission_classes = [AllowAny]  # only links: nothing of any organisation
 
     @extend_schema(
-        responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in RESOURCES})
+        tags=["root"],
+        auth=[],
+        responses=inline_serializer(
+            "ApiRoot", {name: serializers.URLField() for name in RESOURCES}
+        ),
     )
     def get(self, request):
         return Response({name: reverse(url, request=request) for name, url in RESOURCES.items()})
