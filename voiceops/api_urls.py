@@ -3,7 +3,7 @@ and the interactive docs (served from installed packages, no CDN)."""
 
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -66,17 +66,12 @@ class DocsView(SpectacularSwaggerView):
     permission_classes = [AllowAny]
 
 
-class RedocView(SpectacularRedocView):
-    permission_classes = [AllowAny]
-
-
 app_name = "api"
 
 urlpatterns = [
     path("", ApiRoot.as_view(), name="root"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
     # Before the router: "import" is not a contact's id.
     path("contacts/import/", api.ContactImportView.as_view(), name="contact-import"),
     path("suppressions/", api.SuppressionListCreate.as_view(), name="suppressions"),
