@@ -15,6 +15,7 @@ from agents.api import AgentViewSet
 from calls.api import CallViewSet, PhoneNumberViewSet
 from campaigns import api
 from campaigns.api_campaigns import CampaignViewSet, SurveyViewSet
+from campaigns.api_organization import CurrentOrganizationView
 
 router = SimpleRouter()
 router.register("contacts", api.ContactViewSet, basename="contact")
@@ -26,6 +27,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("calls", CallViewSet, basename="call")
 
 RESOURCES = {
+    "organization": "api:organization",
     "contacts": "api:contact-list",
     "contact_import": "api:contact-import",
     "imports": "api:import-job-list",
@@ -72,6 +74,7 @@ urlpatterns = [
     path("", ApiRoot.as_view(), name="root"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+    path("organization/", CurrentOrganizationView.as_view(), name="organization"),
     # Before the router: "import" is not a contact's id.
     path("contacts/import/", api.ContactImportView.as_view(), name="contact-import"),
     path("suppressions/", api.SuppressionListCreate.as_view(), name="suppressions"),

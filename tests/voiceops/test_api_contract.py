@@ -47,6 +47,7 @@ def test_the_root_lists_every_resource(db):
     assert response.status_code == 200
     assert response.json()["campaigns"] == "http://testserver/api/campaigns/"
     assert set(response.json()) == {
+        "organization",
         "contacts",
         "contact_import",
         "imports",
