@@ -15,7 +15,7 @@ from datetime import UTC
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status, viewsets
@@ -106,7 +106,12 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(InOrganizationSerializer):
-    consents = ConsentSerializer(many=True, read_only=True)
+    consents = ConsentSerializer(
+        many=True,
+        required=False,
+        help_text="Consent per purpose. Writing adds or updates the purposes listed and keeps "
+        "the others; a revoked consent stays revoked (opt-outs revoke).",
+    )
     organization = OrganizationField()
 
     class Meta:
@@ -139,6 +144,34 @@ class ContactSerializer(InOrganizationSerializer):
         if not isinstance(value, dict):
             raise ValidationError("Variables must be an object of named values.")
         return value
+
+    def validate_consents(self, value):
+        purposes = [consent["purpose"] for consent in value]
+        repeated = sorted({purpose for purpose in purposes if purposes.count(purpose) > 1})
+        if repeated:
+            raise ValidationError(f"One consent per purpose; repeated: {', '.join(repeated)}.")
+        return value
+
+    @transaction.atomic
+    def create(self, validated_data):
+        consents = validated_data.pop("consents", [])
+        contact = super().create(validated_data)
+        self.consents_save(contact, consents)
+        return contact
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        consents = validated_data.pop("consents", [])
+        contact = super().update(instance, validated_data)
+        self.consents_save(contact, consents)
+        return contact
+
+    def consents_save(self, contact: Contact, consents: list[dict]) -> None:
+        for consent in consents:
+            fields = {name: value for name, value in consent.items() if name != "purpose"}
+            Consent.objects.update_or_create(
+                contact=contact, purpose=consent["purpose"], defaults=fields
+            )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from campaigns.eligibility import target_explanation
 from campaigns.models import Consent, Contact, ImportJob, RegistrySync, Suppression
+from campaigns.revocation import consent_revoke
 from tests.factories import ConsentFactory, TargetFactory, default_organization
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +256,68 @@ def test_a_state_list_without_its_state_is_refused_before_upload(operator_api):
         ]
     }
     assert not ImportJob.objects.exists()
+
+
+def test_a_contact_is_created_with_its_consent_and_consent_is_added_later(operator_api):
+    created = operator_api.post(
+        "/api/contacts/",
+        {
+            "phone": "3055550150",
+            "state": "FL",
+            "consents": [
+                {
+                    "purpose": "informational",
+                    "source": "web form",
+                    "captured_at": "2026-11-01T12:00:00Z",
+                }
+            ],
+        },
+        format="json",
+    )
+    contact_id = created.json()["id"]
+    consent_revoke(
+        organization_id=default_organization().pk,
+        phone="+13055550150",
+        via="call",
+        at=datetime(2026, 11, 5, tzinfo=UTC),
+    )
+    updated = operator_api.patch(
+        f"/api/contacts/{contact_id}/",
+        {
+            "consents": [
+                {
+                    "purpose": "survey",
+                    "source": "front desk",
+                    "captured_at": "2026-11-06T09:00:00Z",
+                },
+                {
+                    "purpose": "informational",
+                    "source": "paper form",
+                    "captured_at": "2026-11-06T09:00:00Z",
+                },
+            ]
+        },
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    assert updated.status_code == 200, updated.json()
+    consents = {consent["purpose"]: consent for consent in updated.json()["consents"]}
+    assert set(consents) == {"informational", "survey"}
+    assert consents["informational"]["source"] == "paper form"
+    assert consents["informational"]["revoked_via"] == "call"  # an opt-out stands
+    assert consents["survey"]["revoked_at"] is None
+
+
+def test_a_consent_without_its_source_is_refused_and_nothing_is_created(operator_api):
+    response = operator_api.post(
+        "/api/contacts/",
+        {"phone": "3055550151", "consents": [{"purpose": "survey", "captured_at": "2026-11-01"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "consents.0.source", "message": "This field is required."}
+    ]
+    assert not Contact.objects.exists()
