@@ -4,12 +4,26 @@ batches, so memory stays bounded whatever the audience's size."""
 
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from campaigns.lifecycle import campaign_add_contacts
-from campaigns.models import Campaign, Contact
+from campaigns.lifecycle import CampaignStateError
+from campaigns.models import Campaign, Contact, Target
 
-BATCH = 1000
+BATCH = 5000
+
+# One statement per batch; the unique (campaign, contact) constraint makes it idempotent and
+# the row count is how many were new. A running campaign's new targets are due at once, as
+# `campaign_add_contacts` makes them.
+INSERT_TARGETS = f"""
+    INSERT INTO {Target._meta.db_table}
+        (campaign_id, contact_id, status, attempts, next_attempt_at, last_reason, outcome,
+         variables, created_at, updated_at)
+    SELECT %s, contact_id, 'pending', 0, %s, '', '', '{{}}'::jsonb, now(), now()
+    FROM unnest(%s::bigint[]) AS contact_id
+    ON CONFLICT (campaign_id, contact_id) DO NOTHING
+"""
+ENDED = {Campaign.Status.COMPLETED, Campaign.Status.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -39,8 +53,9 @@ def campaign_targets_add(
     contact_filter: dict | None = None,
     all_contacts: bool = False,
 ) -> TargetsAdded:
-    """Target the chosen contacts of the campaign's organisation. Safe to run twice: the
-    second run adds nothing. Raises `CampaignStateError` for a campaign that has ended."""
+    """Target the chosen contacts of the campaign's organisation, a batch per transaction
+    (memory stays flat whatever the audience's size). Safe to run twice: the second run adds
+    nothing. Raises `CampaignStateError` for a campaign that has ended."""
     campaign = Campaign.objects.only("id", "organization_id").get(pk=campaign_id)
     if contact_ids is not None:
         chosen = Contact.objects.filter(
@@ -57,5 +72,17 @@ def campaign_targets_add(
     while batch := list(ids.filter(pk__gt=last_pk)[:BATCH]):
         last_pk = batch[-1]
         matched += len(batch)
-        added += campaign_add_contacts(campaign_id=campaign_id, contact_ids=batch)
+        added += targets_insert(campaign_id=campaign_id, contact_ids=batch)
     return TargetsAdded(matched=matched, added=added)
+
+
+def targets_insert(*, campaign_id: int, contact_ids: list[int]) -> int:
+    """One batch, under the campaign's row lock so that it cannot end meanwhile."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().only("name", "status", "launched_at")
+        campaign = campaign.get(pk=campaign_id)
+        if campaign.status in ENDED:
+            raise CampaignStateError(f"Campaign {campaign.name!r} has ended; it takes no contacts.")
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT_TARGETS, [campaign_id, campaign.launched_at, contact_ids])
+            return cursor.rowcount

@@ -327,3 +327,19 @@ def test_an_explanation_at_a_bad_instant_is_a_400_naming_at(operator_api):
     [error] = response.json()["errors"]
     assert error["field"] == "at"
     assert error["message"].startswith("Datetime has wrong format.")
+
+
+def test_contacts_added_to_a_running_campaign_are_due_at_once(operator_api):
+    campaign = TargetFactory(campaign__status="draft").campaign
+    launched = operator_api.post(f"/api/campaigns/{campaign.pk}/launch/")
+    late = ContactFactory()
+
+    added = operator_api.post(
+        f"/api/campaigns/{campaign.pk}/targets/", {"contact_ids": [late.pk]}, format="json"
+    )
+
+    campaign.refresh_from_db()
+    assert launched.json()["status"] == "running"
+    assert added.json() == {"matched": 1, "added": 1, "total": 2}
+    target = Target.objects.get(contact=late)
+    assert (target.status, target.next_attempt_at) == ("pending", campaign.launched_at)
