@@ -48,6 +48,7 @@ from tenancy.api_scoping import (
     ScopedRelatedField,
 )
 from tenancy.scoping import tenant_of
+from voiceops.api_errors import Conflict
 from voiceops.phones import InvalidPhoneNumber, normalize_phone
 
 SYNC_IMPORT_MAX_BYTES = 256 * 1024
@@ -519,6 +520,23 @@ class SuppressionListCreate(ScopedQuerysetMixin, generics.ListCreateAPIView):
             organization=organization, phone=phone, source=values["source"], state=""
         )
         return Response(self.get_serializer(suppression).data, status=status.HTTP_201_CREATED)
+
+
+class SuppressionDetail(ScopedQuerysetMixin, generics.RetrieveDestroyAPIView):
+    """One suppression. Only an internal listing can be deleted: an opt-out records the
+    person's own request, and registry numbers follow their list's next import."""
+
+    serializer_class = SuppressionSerializer
+    queryset = Suppression.objects.all()
+    conflict_actions = {"destroy"}
+
+    def perform_destroy(self, suppression):
+        if suppression.source != Suppression.Source.INTERNAL:
+            raise Conflict(
+                f"{suppression.phone} is suppressed as {suppression.get_source_display()!r}; "
+                "only internal listings can be deleted."
+            )
+        suppression.delete()
 
 
 class OptOutSerializer(serializers.Serializer):

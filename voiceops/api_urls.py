@@ -78,6 +78,7 @@ urlpatterns = [
     # Before the router: "import" is not a contact's id.
     path("contacts/import/", api.ContactImportView.as_view(), name="contact-import"),
     path("suppressions/", api.SuppressionListCreate.as_view(), name="suppressions"),
+    path("suppressions/<int:pk>/", api.SuppressionDetail.as_view(), name="suppression"),
     path("suppressions/import/", api.RegistryImportView.as_view(), name="suppression-import"),
     path("opt-outs/", api.OptOutView.as_view(), name="opt-outs"),
     path("", include(router.urls)),

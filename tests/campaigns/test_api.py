@@ -321,3 +321,27 @@ def test_a_consent_without_its_source_is_refused_and_nothing_is_created(operator
         {"field": "consents.0.source", "message": "This field is required."}
     ]
     assert not Contact.objects.exists()
+
+
+def test_only_an_internal_suppression_can_be_deleted(operator_api):
+    organization = default_organization()
+    internal = Suppression.objects.create(
+        organization=organization, phone="+13055550170", source="internal"
+    )
+    opt_out = Suppression.objects.create(
+        organization=organization, phone="+13055550171", source="opt_out"
+    )
+
+    deleted = operator_api.delete(f"/api/suppressions/{internal.pk}/")
+    kept = operator_api.delete(f"/api/suppressions/{opt_out.pk}/")
+
+    assert deleted.status_code == 204
+    assert kept.status_code == 409
+    assert kept.json()["errors"] == [
+        {
+            "field": None,
+            "message": "+13055550171 is suppressed as 'Opt-out'; only internal listings can "
+            "be deleted.",
+        }
+    ]
+    assert list(Suppression.objects.values_list("phone", flat=True)) == ["+13055550171"]

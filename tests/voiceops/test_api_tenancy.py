@@ -54,6 +54,7 @@ def test_a_campaigns_targets_list_holds_only_its_own(ours, theirs):
 
 DETAILS = [
     "/api/contacts/{contact}/",
+    "/api/suppressions/{suppression}/",
     "/api/contacts/{contact}/explain/",
     "/api/imports/{import_job}/",
     "/api/agents/{agent}/",
@@ -68,7 +69,16 @@ DETAILS = [
 
 
 def url_of(template: str, rows) -> str:
-    names = ["contact", "import_job", "agent", "survey", "phone_number", "campaign", "call"]
+    names = [
+        "contact",
+        "suppression",
+        "import_job",
+        "agent",
+        "survey",
+        "phone_number",
+        "campaign",
+        "call",
+    ]
     return template.format(**{name: getattr(rows, name).pk for name in names})
 
 
@@ -91,6 +101,7 @@ def test_another_organisations_object_answers_404_and_its_own_200(ours, theirs, 
 WRITES_TO_AN_OBJECT = [
     ("patch", "/api/contacts/{contact}/", {"name": "Changed"}),
     ("delete", "/api/contacts/{contact}/", None),
+    ("delete", "/api/suppressions/{suppression}/", None),
     ("patch", "/api/agents/{agent}/", {"name": "Changed"}),
     ("delete", "/api/surveys/{survey}/", None),
     ("patch", "/api/phone-numbers/{phone_number}/", {"label": "Changed"}),
@@ -114,6 +125,7 @@ def test_writing_to_another_organisations_object_answers_404_and_changes_nothing
     assert Agent.objects.get(pk=theirs.agent.pk).name == theirs.agent.name
     assert Survey.objects.filter(pk=theirs.survey.pk).exists()
     assert PhoneNumber.objects.get(pk=theirs.phone_number.pk).label == ""
+    assert Suppression.objects.filter(pk=theirs.suppression.pk).exists()
 
 
 def creations(rows) -> list[tuple[str, dict]]:
