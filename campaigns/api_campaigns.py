@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -486,6 +486,10 @@ class CampaignViewSet(
 
     @extend_schema(
         methods=["GET"],
+        parameters=[
+            OpenApiParameter("status", enum=Target.Status.values, description="Target status"),
+            OpenApiParameter("outcome", description="Outcome of the target's calls"),
+        ],
         responses=TargetSerializer(many=True),
         summary="The campaign's targets",
         filters=False,
@@ -541,9 +545,16 @@ class CampaignViewSet(
 
     def targets_list(self, campaign):
         targets = campaign.targets.select_related("contact").order_by("pk")
-        for name in ("status", "outcome"):
-            value = self.request.query_params.get(name)
-            if value:
-                targets = targets.filter(**{name: value})
+        status_wanted = self.request.query_params.get("status")
+        if status_wanted:
+            if status_wanted not in Target.Status.values:
+                raise ValidationError(
+                    {
+                        "status": f"{status_wanted!r} is not one of {', '.join(Target.Status.values)}."
+                    }
+                )
+            targets = targets.filter(status=status_wanted)
+        if self.request.query_params.get("outcome"):
+            targets = targets.filter(outcome=self.request.query_params["outcome"])
         page = self.paginate_queryset(targets)
         return self.get_paginated_response(TargetSerializer(page, many=True).data)

@@ -187,6 +187,7 @@ def test_targets_are_added_by_ids_by_filter_or_all_and_adding_twice_adds_nothing
     everyone = operator_api.post(url, {"all_contacts": True}, format="json")
     again = operator_api.post(url, {"all_contacts": True}, format="json")
     listed = operator_api.get(url, {"status": "pending"})
+    bad_status = operator_api.get(url, {"status": "asleep"})
 
     assert by_ids.json() == {"matched": 2, "added": 2, "total": 2}
     assert by_state.json() == {"matched": 3, "added": 2, "total": 4}
@@ -194,6 +195,9 @@ def test_targets_are_added_by_ids_by_filter_or_all_and_adding_twice_adds_nothing
     assert everyone.json() == {"matched": 5, "added": 0, "total": 5}
     assert again.json() == {"matched": 5, "added": 0, "total": 5}
     assert listed.json()["count"] == 5
+    assert bad_status.json()["errors"] == [
+        {"field": "status", "message": "'asleep' is not one of pending, calling, done, closed."}
+    ]
 
 
 def test_adding_targets_needs_exactly_one_way_of_choosing_them(operator_api):
