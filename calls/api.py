@@ -67,8 +67,12 @@ class PhoneNumberSerializer(InOrganizationSerializer):
             raise ValidationError(
                 {"is_caller_id": "A number is an outbound caller ID, an inbound line, or both."}
             )
-        if current("is_inbound", False) and current("inbound_agent") is None:
+        agent = current("inbound_agent")
+        if current("is_inbound", False) and agent is None:
             raise ValidationError({"inbound_agent": "An inbound line needs an agent to answer."})
+        organization = attrs.get("organization") or self.instance.organization
+        if agent is not None and agent.organization_id != organization.pk:
+            raise ValidationError({"inbound_agent": "The agent belongs to another organisation."})
         return attrs
 
 

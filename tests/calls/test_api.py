@@ -139,3 +139,20 @@ def test_an_agent_with_a_transfer_tool_needs_a_transfer_number(ours):
     assert taken.json()["errors"] == [
         {"field": "name", "message": "An agent is already named 'Taken'."}
     ]
+
+
+def test_an_inbound_call_is_listed_without_a_campaign(ours):
+    inbound = CallFactory(
+        target=None,
+        attempt=None,
+        direction="inbound",
+        organization=ours.organization,
+        agent=ours.agent,
+        from_number="+13055550190",
+        to_number=ours.phone_number.number,
+    )
+
+    response = ours.api("operator").get("/api/calls/", {"direction": "inbound"})
+
+    [row] = response.json()["results"]
+    assert (row["id"], row["campaign"], row["target"]) == (inbound.pk, None, None)
