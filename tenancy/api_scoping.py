@@ -68,6 +68,10 @@ class OrganizationField(serializers.PrimaryKeyRelatedField):
         )
         super().__init__(**kwargs)
 
+    def get_queryset(self) -> QuerySet:
+        # The choices a form shows (the browsable API): the asker's organisations only.
+        return scoped(super().get_queryset(), tenant_of(self.context["request"]))
+
     def to_internal_value(self, data):
         tenant = tenant_of(self.context["request"])
         if not tenant.sees_every_organization:

@@ -71,3 +71,35 @@ def test_a_superuser_acting_in_every_organisation_names_it_on_writes(django_user
     ]
     assert (named.status_code, named.json()["organization"]) == (201, bayview.organization.pk)
     assert narrowed.json()["count"] == 2
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/api/",
+        "/api/contacts/",
+        "/api/contacts/{contact}/",
+        "/api/campaigns/",
+        "/api/campaigns/{campaign}/",
+        "/api/campaigns/{campaign}/targets/",
+        "/api/surveys/",
+        "/api/phone-numbers/",
+        "/api/calls/{call}/",
+        "/api/organization/",
+    ],
+)
+def test_the_browsable_api_renders_for_a_logged_in_admin_with_nothing_of_another(template):
+    bayview = world("Bayview Dental", phone_prefix="+1305555")
+    world("Harbor Clinic", phone_prefix="+1786555")
+    user = member_of("admin", "ada", organization=bayview.organization)
+    client = APIClient()
+    client.force_login(user)
+    url = template.format(
+        contact=bayview.contact.pk, campaign=bayview.campaign.pk, call=bayview.call.pk
+    )
+
+    response = client.get(url, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "Harbor Clinic" not in response.content.decode()
