@@ -235,6 +235,8 @@ class CampaignSerializer(InOrganizationSerializer):
 
 
 class CampaignFilter(filters.FilterSet):
+    # By id: a choice filter would list every organisation's agents in the browsable API.
+    agent = filters.NumberFilter(field_name="agent")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -90,7 +90,7 @@ def test_a_superuser_acting_in_every_organisation_names_it_on_writes(django_user
 )
 def test_the_browsable_api_renders_for_a_logged_in_admin_with_nothing_of_another(template):
     bayview = world("Bayview Dental", phone_prefix="+1305555")
-    world("Harbor Clinic", phone_prefix="+1786555")
+    harbor = world("Harbor Clinic", phone_prefix="+1786555")
     user = member_of("admin", "ada", organization=bayview.organization)
     client = APIClient()
     client.force_login(user)
@@ -102,4 +102,7 @@ def test_the_browsable_api_renders_for_a_logged_in_admin_with_nothing_of_another
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
-    assert "Harbor Clinic" not in response.content.decode()
+    page = response.content.decode()
+    assert "Harbor Clinic" not in page
+    assert f">{harbor.agent.name}<" not in page
+    assert f">{harbor.phone_number.number}<" not in page
