@@ -326,6 +326,8 @@ class ContactViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
         at = query.validated_data.get("at") or timezone.now()
         campaign = query.validated_data.get("campaign")
         purpose = query.validated_data.get("purpose", "")
+        if campaign is not None and campaign.organization_id != contact.organization_id:
+            raise ValidationError({"campaign": "The campaign belongs to another organisation."})
         if campaign is None and not purpose:
             campaigns = Campaign.objects.filter(organization_id=contact.organization_id)
             campaigns = campaigns.order_by("-pk")
