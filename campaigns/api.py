@@ -34,6 +34,7 @@ from campaigns.models import (
     ImportJob,
     Organization,
     Purpose,
+    RegistrySync,
     Suppression,
     validate_state,
 )
@@ -539,6 +540,22 @@ class SuppressionDetail(ScopedQuerysetMixin, generics.RetrieveDestroyAPIView):
                 "only internal listings can be deleted."
             )
         suppression.delete()
+
+
+class RegistrySyncSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegistrySync
+        fields = ["id", "source", "state", "synced_at", "imported_at", "numbers"]
+        read_only_fields = fields
+
+
+class RegistrySyncViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """When each do-not-call registry copy was last synced (calls are deferred with
+    `stale_registry` once a copy is too old); newest first."""
+
+    serializer_class = RegistrySyncSerializer
+    queryset = RegistrySync.objects.order_by("-synced_at", "-pk")
+    filterset_fields = ["source", "state"]
 
 
 class OptOutSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from rest_framework.test import APIClient
 
 from calls.models import CallEvent, CostEntry, RateCard, Turn
-from campaigns.models import ImportJob, Question, Suppression, Survey
+from campaigns.models import ImportJob, Question, RegistrySync, Suppression, Survey
 from tenancy.models import api_key_create
 from tests.factories import (
     CallFactory,
@@ -30,6 +30,7 @@ class World:
     contact: object
     import_job: object
     suppression: object
+    registry_sync: object
     agent: object
     survey: object
     phone_number: object
@@ -94,6 +95,12 @@ def world(name: str, *, phone_prefix: str) -> World:
         ),
         suppression=Suppression.objects.create(
             organization=organization, phone=f"{phone_prefix}0099", source="internal"
+        ),
+        registry_sync=RegistrySync.objects.create(
+            organization=organization,
+            source="national_registry",
+            synced_at=datetime(2026, 11, 10, tzinfo=UTC),
+            numbers=10,
         ),
         agent=campaign.agent,
         survey=survey,

@@ -20,6 +20,7 @@ from campaigns.api_organization import CurrentOrganizationView
 router = SimpleRouter()
 router.register("contacts", api.ContactViewSet, basename="contact")
 router.register("imports", api.ImportJobViewSet, basename="import-job")
+router.register("registry-syncs", api.RegistrySyncViewSet, basename="registry-sync")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
@@ -34,6 +35,7 @@ RESOURCES = {
     "suppressions": "api:suppressions",
     "suppression_import": "api:suppression-import",
     "opt_outs": "api:opt-outs",
+    "registry_syncs": "api:registry-sync-list",
     "agents": "api:agent-list",
     "surveys": "api:survey-list",
     "phone_numbers": "api:phone-number-list",

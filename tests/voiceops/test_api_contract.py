@@ -54,6 +54,7 @@ def test_the_root_lists_every_resource(db):
         "suppressions",
         "suppression_import",
         "opt_outs",
+        "registry_syncs",
         "agents",
         "surveys",
         "phone_numbers",
