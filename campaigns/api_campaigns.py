@@ -13,6 +13,7 @@ cancelled) may only be renamed.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,8 +25,10 @@ from rest_framework.response import Response
 from agents.models import Agent
 from calls.models import PhoneNumber
 from campaigns import lifecycle
-from campaigns.admin_compliance import campaign_preview
+from campaigns.admin_compliance import campaign_preview, explanation_of
+from campaigns.api import ExplanationSerializer, explanation_data
 from campaigns.api_targets import campaign_targets_add
+from campaigns.eligibility import target_explanation
 from campaigns.models import Campaign, Contact, Question, Survey, Target
 from campaigns.selectors import campaign_progress, campaign_spend
 from tenancy.api_scoping import (
@@ -399,6 +402,8 @@ class CampaignViewSet(
             return {"GET": "campaigns.view_target", "*": "campaigns.add_target"}
         if self.action in ("progress", "preview"):
             return {"*": "campaigns.view_campaign"}
+        if self.action == "target_explain":
+            return {"*": "campaigns.view_target"}
         return None
 
     def get_serializer_class(self):
@@ -485,6 +490,40 @@ class CampaignViewSet(
             "not_evaluated": dict(preview.not_evaluated),
         }
         return Response(PreviewSerializer(data).data)
+
+    @extend_schema(
+        parameters=[
+            InstantQuerySerializer,
+            OpenApiParameter("target_id", int, OpenApiParameter.PATH, description="The target"),
+        ],
+        responses=ExplanationSerializer,
+        summary="Why a target is or is not called at an instant",
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"targets/(?P<target_id>[0-9]+)/explain",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def target_explain(self, request, pk=None, target_id=None):
+        """Every rule's answer for this target (its attempts and caps too), the verdict and
+        the next lawful instant, as the admin's target explanation."""
+        campaign = self.get_object()
+        target = get_object_or_404(
+            campaign.targets.select_related(
+                "contact", "campaign__organization", "campaign__caller_id"
+            ),
+            pk=target_id,
+        )
+        query = InstantQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data.get("at") or timezone.now()
+        decision, rules = target_explanation(target, at=at)
+        evaluated_for = f"campaign {campaign.name!r} ({campaign.purpose})"
+        explanation = explanation_of(decision, rules, at, evaluated_for)
+        return Response(ExplanationSerializer(explanation_data(target.contact, explanation)).data)
 
     @extend_schema(
         methods=["GET"],

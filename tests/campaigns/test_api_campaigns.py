@@ -347,3 +347,22 @@ def test_contacts_added_to_a_running_campaign_are_due_at_once(operator_api):
     assert added.json() == {"matched": 1, "added": 1, "total": 2}
     target = Target.objects.get(contact=late)
     assert (target.status, target.next_attempt_at) == ("pending", campaign.launched_at)
+
+
+def test_a_target_is_explained_with_its_campaigns_rules(operator_api):
+    campaign = flu_shots_audience()
+    opted_out = campaign.targets.get(contact__phone="+13055550106")
+    other_campaign = CampaignFactory()
+    url = f"/api/campaigns/{campaign.pk}/targets/{opted_out.pk}/explain/"
+
+    response = operator_api.get(url, {"at": "2026-11-17T16:00:00Z"})
+    elsewhere = operator_api.get(
+        f"/api/campaigns/{other_campaign.pk}/targets/{opted_out.pk}/explain/"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["verdict"], response.json()["reason"]) == ("deny", "consent_revoked")
+    assert response.json()["contact"] == opted_out.contact_id
+    denials = {rule["name"] for rule in response.json()["rules"] if rule["verdict"] == "deny"}
+    assert denials == {"revocation", "suppression"}
+    assert elsewhere.status_code == 404

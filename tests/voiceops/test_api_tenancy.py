@@ -66,6 +66,7 @@ DETAILS = [
     "/api/campaigns/{campaign}/progress/",
     "/api/campaigns/{campaign}/preview/",
     "/api/campaigns/{campaign}/targets/",
+    "/api/campaigns/{campaign}/targets/{target}/explain/",
     "/api/calls/{call}/",
 ]
 
@@ -80,6 +81,7 @@ def url_of(template: str, rows) -> str:
         "survey",
         "phone_number",
         "campaign",
+        "target",
         "call",
     ]
     return template.format(**{name: getattr(rows, name).pk for name in names})
