@@ -14,6 +14,7 @@ cancelled) may only be renamed.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -27,10 +28,10 @@ from calls.models import PhoneNumber
 from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
-from campaigns.api_targets import campaign_targets_add
 from campaigns.eligibility import target_explanation
-from campaigns.models import Campaign, Contact, Question, Survey, Target
+from campaigns.models import Campaign, Question, Survey, Target
 from campaigns.selectors import campaign_progress, campaign_spend
+from campaigns.targeting import FILTER_KEYS, InvalidSelection, campaign_add_targets
 from tenancy.api_scoping import (
     InOrganizationSerializer,
     OrganizationField,
@@ -319,7 +320,7 @@ class TargetsAddSerializer(serializers.Serializer):
     )
     all_contacts = serializers.BooleanField(required=False, default=False)
 
-    FILTER_KEYS = {"state", "language", "variables"}
+    FILTER_KEYS = set(FILTER_KEYS)
 
     def validate_filter(self, value):
         unknown = set(value) - self.FILTER_KEYS
@@ -329,12 +330,14 @@ class TargetsAddSerializer(serializers.Serializer):
                 f"{', '.join(sorted(self.FILTER_KEYS))}."
             )
         if not value:
-            raise ValidationError("Name at least one of: state, language, variables.")
+            raise ValidationError(f"Name at least one of: {', '.join(sorted(self.FILTER_KEYS))}.")
         if "variables" in value and not isinstance(value["variables"], dict):
             raise ValidationError({"variables": "An object of variable names and values."})
-        for key in ("state", "language"):
+        for key in ("state", "language", "search"):
             if key in value and not isinstance(value[key], str):
                 raise ValidationError({key: "A string."})
+        if isinstance(value.get("state"), str):
+            value["state"] = value["state"].upper()
         return value
 
     def validate(self, attrs):
@@ -347,9 +350,14 @@ class TargetsAddSerializer(serializers.Serializer):
 
 
 class TargetsAddedSerializer(serializers.Serializer):
+    job = serializers.IntegerField(help_text="The job adding them (the admin shows it too).")
+    status = serializers.CharField(help_text="pending, running, done or failed.")
     matched = serializers.IntegerField(help_text="Contacts chosen.")
-    added = serializers.IntegerField(help_text="Newly targeted; the rest already were.")
+    processed = serializers.IntegerField(help_text="Contacts handled so far.")
+    added = serializers.IntegerField(help_text="Newly targeted so far; the rest already were.")
+    percent = serializers.IntegerField(allow_null=True)
     total = serializers.IntegerField(help_text="The campaign's targets now.")
+    url = serializers.CharField(help_text="Poll it (GET) until status is done or failed.")
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -552,37 +560,55 @@ class CampaignViewSet(
         form = TargetsAddSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = form.validated_data
-        if values.get("contact_ids") is not None:
-            requested = set(values["contact_ids"])
-            known = set(
-                Contact.objects.filter(
-                    organization_id=campaign.organization_id, pk__in=requested
-                ).values_list("pk", flat=True)
-            )
-            unknown = sorted(requested - known)
-            if unknown:
-                shown = ", ".join(str(pk) for pk in unknown[:10])
-                more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-                raise ValidationError(
-                    {"contact_ids": f"No contact of this organisation has the id {shown}{more}."}
-                )
         try:
-            result = campaign_targets_add(
+            job = campaign_add_targets(
                 campaign_id=campaign.pk,
                 contact_ids=values.get("contact_ids"),
                 contact_filter=values.get("filter"),
                 all_contacts=values["all_contacts"],
+                user_id=request.user.pk,
             )
+        except InvalidSelection as error:
+            field_of = {"contact_filter": "filter", "selection": None}
+            raise ValidationError(
+                {
+                    field_of.get(field, field) or "non_field_errors": message
+                    for field, message in error.errors.items()
+                }
+            ) from None
         except lifecycle.CampaignStateError as error:
             raise Conflict(str(error)) from None
-        return Response(
-            {
-                "matched": result.matched,
-                "added": result.added,
-                "total": campaign.targets.count(),
-            },
-            status=status.HTTP_200_OK,
-        )
+        return self.targeting_job_response(campaign, job)
+
+    def targeting_job_response(self, campaign, job):
+        data = {
+            "job": job.pk,
+            "status": job.status,
+            "matched": job.total,
+            "processed": job.processed,
+            "added": job.added,
+            "percent": job.percent,
+            "total": campaign.targets.count(),
+            "url": self.request.build_absolute_uri(
+                reverse("api:campaign-targeting-job", args=[campaign.pk, job.pk])
+            ),
+        }
+        # Large selections run in a worker: 202 until then, with the job to poll.
+        finished = job.status in (job.Status.DONE, job.Status.FAILED)
+        return Response(data, status=status.HTTP_200_OK if finished else status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=TargetsAddedSerializer, summary="A bulk add's progress")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"targeting-jobs/(?P<job_id>[0-9]+)",
+        url_name="targeting-job",
+        filterset_class=None,
+    )
+    def targeting_job(self, request, pk=None, job_id=None):
+        campaign = self.get_object()
+        job = get_object_or_404(campaign.targeting_jobs, pk=job_id)
+        return self.targeting_job_response(campaign, job)
 
     def targets_list(self, campaign):
         targets = campaign.targets.select_related("contact").order_by("pk")

@@ -114,8 +114,12 @@ def _checked_ids(contact_ids, organization_id: int) -> list[int]:
     )
     unknown = [pk for pk in ids if pk not in found]
     if unknown:
-        shown = ", ".join(map(str, unknown[:10])) + (" …" if len(unknown) > 10 else "")
-        raise InvalidSelection({"contact_ids": f"No such contact: {shown}."})
+        shown = ", ".join(map(str, unknown[:10])) + (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )
+        raise InvalidSelection(
+            {"contact_ids": f"No contact of this organisation has the id {shown}."}
+        )
     return ids
 
 

@@ -189,11 +189,20 @@ def test_targets_are_added_by_ids_by_filter_or_all_and_adding_twice_adds_nothing
     listed = operator_api.get(url, {"status": "pending"})
     bad_status = operator_api.get(url, {"status": "asleep"})
 
-    assert by_ids.json() == {"matched": 2, "added": 2, "total": 2}
-    assert by_state.json() == {"matched": 3, "added": 2, "total": 4}
-    assert by_variable.json() == {"matched": 1, "added": 1, "total": 5}
-    assert everyone.json() == {"matched": 5, "added": 0, "total": 5}
-    assert again.json() == {"matched": 5, "added": 0, "total": 5}
+    def counts(response):
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert body["status"] == "done"
+        return {key: body[key] for key in ("matched", "added", "total")}
+
+    assert counts(by_ids) == {"matched": 2, "added": 2, "total": 2}
+    assert counts(by_state) == {"matched": 3, "added": 2, "total": 4}
+    assert counts(by_variable) == {"matched": 1, "added": 1, "total": 5}
+    assert counts(everyone) == {"matched": 5, "added": 0, "total": 5}
+    assert counts(again) == {"matched": 5, "added": 0, "total": 5}
+    progress = operator_api.get(again.json()["url"])
+    assert progress.json()["added"] == 0
+    assert progress.json()["percent"] == 100
     assert listed.json()["count"] == 5
     assert bad_status.json()["errors"] == [
         {"field": "status", "message": "'asleep' is not one of pending, calling, done, closed."}
@@ -216,7 +225,10 @@ def test_adding_targets_needs_exactly_one_way_of_choosing_them(operator_api):
         }
     ]
     assert bad_filter.json()["errors"] == [
-        {"field": "filter", "message": "Unknown filter keys: zip; use language, state, variables."}
+        {
+            "field": "filter",
+            "message": "Unknown filter keys: zip; use import_job, language, search, state, variables.",
+        }
     ]
     assert not Target.objects.exists()
 
@@ -344,7 +356,11 @@ def test_contacts_added_to_a_running_campaign_are_due_at_once(operator_api):
 
     campaign.refresh_from_db()
     assert launched.json()["status"] == "running"
-    assert added.json() == {"matched": 1, "added": 1, "total": 2}
+    assert {key: added.json()[key] for key in ("matched", "added", "total")} == {
+        "matched": 1,
+        "added": 1,
+        "total": 2,
+    }
     target = Target.objects.get(contact=late)
     assert (target.status, target.next_attempt_at) == ("pending", campaign.launched_at)
 

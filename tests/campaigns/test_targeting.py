@@ -155,7 +155,9 @@ def test_ids_of_another_organisations_contacts_are_refused_and_nothing_is_added(
             campaign_id=campaign.pk, contact_ids=[ours[0].pk, ours[1].pk, theirs[0].pk]
         )
 
-    assert refused.value.errors == {"contact_ids": f"No such contact: {theirs[0].pk}."}
+    assert refused.value.errors == {
+        "contact_ids": f"No contact of this organisation has the id {theirs[0].pk}."
+    }
     assert not Target.objects.exists()
     assert not TargetingJob.objects.exists()
 
