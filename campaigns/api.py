@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView, exception_handler
 
+from campaigns.importing import ImportFileError
 from campaigns.models import (
     Consent,
     Contact,
@@ -261,13 +262,16 @@ class ContactImportView(OneErrorShape, APIView):
         form = ContactImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        job = import_job_create(
-            organization_id=organization_from(form.validated_data.get("organization")).pk,
-            kind=ImportJob.Kind.CONTACTS,
-            upload=upload,
-            user_id=request.user.pk,
-            run_now=upload.size <= SYNC_IMPORT_MAX_BYTES,
-        )
+        try:
+            job = import_job_create(
+                organization_id=organization_from(form.validated_data.get("organization")).pk,
+                kind=ImportJob.Kind.CONTACTS,
+                upload=upload,
+                user_id=request.user.pk,
+                run_now=upload.size <= SYNC_IMPORT_MAX_BYTES,
+            )
+        except ImportFileError as error:
+            raise ValidationError({"file": str(error)}) from None
         return job_response(job, request, finished_status=status.HTTP_201_CREATED)
 
 

@@ -112,6 +112,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Uploads (contact files, suppression lists): a request body above MAX_UPLOAD_MB is refused
+# with 413 before Django reads it (voiceops/request_size.py). Files above Django's
+# FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are spooled to the temporary directory, not memory.
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+# A contact CSV with more columns than this is refused before it is stored.
+CONTACT_CSV_MAX_COLUMNS = env_int("CONTACT_CSV_MAX_COLUMNS", 200, minimum=2)
+
 # Security: production defaults; each can be relaxed explicitly for local runs.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
