@@ -16,6 +16,9 @@ VAR_DIR = Path(env_str("VOICEOPS_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", required=not DEBUG) or "insecure-development-key-" + "x" * 40
+# Earlier keys still accepted for what they signed (sessions, media-stream tokens) while a
+# new SECRET_KEY takes over: rotation without logging everyone out (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 # The https origin Twilio reaches us at. Webhook signatures are computed by Twilio over the
