@@ -62,7 +62,13 @@ def test_web_replicas_sit_behind_the_proxy_and_workers_are_prefork():
     assert re.search(r"dynamic a \{\s*name web\s*port 8000", caddyfile)
     assert "tls {$CADDY_TLS:internal}" in caddyfile
     max_size = re.search(r"max_size \{\$MAX_UPLOAD_MB:(\d+)\}MiB", caddyfile)
+    declared = re.search(
+        r"int\(\{http.request.header.Content-Length\}\) > \{\$MAX_UPLOAD_MB:(\d+)\} \* 1048576",
+        caddyfile,
+    )
     assert int(max_size[1]) * 1024 * 1024 == settings.MAX_UPLOAD_BYTES  # the default
+    assert int(declared[1]) * 1024 * 1024 == settings.MAX_UPLOAD_BYTES
+    assert re.search(r"respond @too_large .* 413", caddyfile)
     assert worker["command"][worker["command"].index("--pool") + 1] == "prefork"
     assert SERVICES["beat"].get("deploy", {}).get("replicas", 1) == 1
 
