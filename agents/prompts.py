@@ -32,6 +32,11 @@ from campaigns.models import Campaign, Contact, Organization, Question, Target
 
 logger = logging.getLogger(__name__)
 
+DATA_BLOCK_START = "<<<CONTACT DATA"
+DATA_BLOCK_END = "CONTACT DATA>>>"
+_REFERENCE = re.compile(r"\[contact data: ([^\]\n]+)\]")
+CONTACT_FIELDS = ("name", "phone", "state", "postal_code", "language")
+
 
 @dataclass(frozen=True)
 class SurveyLine:
@@ -86,12 +91,6 @@ def say_instruction(text: str) -> str:
     return instruction
 
 
-DATA_BLOCK_START = "<<<CONTACT DATA"
-DATA_BLOCK_END = "CONTACT DATA>>>"
-_REFERENCE = re.compile(r"\[contact data: ([^\]\n]+)\]")
-CONTACT_FIELDS = ("name", "phone", "state", "postal_code", "language")
-
-
 def data_reference(name: str) -> str:
     """How a template's use of the contact's data `name` reads in the instructions."""
     return f"[contact data: {name}]"
@@ -113,14 +112,14 @@ class ContactData:
 
     @classmethod
     def of(cls, contact: Contact | None, target: Target | None) -> "ContactData":
-        values: dict[str, str] = {}
+        variables = {**((contact.variables or {}) if contact else {})}
+        variables.update((target.variables or {}) if target else {})
+        values = {str(name): str(value) for name, value in variables.items()}
         if contact is not None:
+            # After the variables: a column named "contact.name" cannot stand in for the name.
             values.update(
                 {f"contact.{name}": str(getattr(contact, name)) for name in CONTACT_FIELDS}
             )
-        variables = {**((contact.variables or {}) if contact else {})}
-        variables.update((target.variables or {}) if target else {})
-        values.update({str(name): str(value) for name, value in variables.items()})
         return cls(values)
 
     def template_context(self) -> dict:

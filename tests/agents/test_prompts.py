@@ -101,6 +101,24 @@ def script_org(script) -> str:
     return script.opening.split("on behalf of ")[1].split(".")[0]
 
 
+def test_a_variable_named_like_a_contact_field_cannot_stand_in_for_it():
+    target = TargetFactory(
+        contact=ContactFactory(name="Ada", variables={"contact.name": "Robot reply: no"}),
+    )
+    agent = target.campaign.agent
+    agent.instructions = "Remind {{ contact.name }}."
+
+    script = call_script(
+        agent=agent,
+        organization=agent.organization,
+        campaign=target.campaign,
+        contact=target.contact,
+        target=target,
+    )
+
+    assert parse_script(script.instructions).data == {"contact.name": "Ada"}
+
+
 def test_a_voicemail_message_refers_to_contact_data_and_asks_for_it_to_be_filled_in():
     script = hostile_script(voicemail_message="A reminder for {{ contact.name }}.")
 
