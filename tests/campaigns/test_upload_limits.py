@@ -84,7 +84,15 @@ transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True
 
 
 @transactional
-@pytest.mark.parametrize("path", ["/api/contacts/import/", "/admin/campaigns/contact/import/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/contacts/import/",
+        "/api/suppressions/import/",
+        "/admin/campaigns/contact/import/",
+        "/admin/campaigns/suppression/import/",
+    ],
+)
 async def test_a_200_mb_upload_is_refused_with_413_before_its_body_is_read(path, tmp_path):
     auth = await operator_with_password()
     first_chunk = multipart_body({"file": SimpleUploadedFile("big.csv", b"phone\n" * 1000)})
