@@ -1,7 +1,7 @@
 """Placing one call: claim it, pace it, re-check the law, ask the carrier.
 
 The dial task calls `call_dial`. The compliance decision taken here, immediately before
-the carrier request, is the one that counts (COMPLIANCE.md).
+the carrier request, is the one that counts (docs/compliance.md).
 """
 
 import logging

@@ -3,7 +3,10 @@
 Every view checks `X-Twilio-Signature` against the public URL Twilio requested (built on
 PUBLIC_BASE_URL, so it works behind a proxy) and answers 403 without side effects otherwise.
 Callbacks are at-least-once and may arrive late or out of order: each is ordered by its
-`SequenceNumber`, and a repeat or an older one changes nothing.
+`SequenceNumber`, and a repeat or an older one changes nothing. A callback without a
+`CallSid` names no call, so it never matches one (not even a call whose SID is not stored
+yet); once a call has ended, only a callback with a higher `SequenceNumber` than the last
+one applied may change what was recorded about it.
 """
 
 import functools
@@ -52,6 +55,18 @@ def _stream_response(call: Call) -> HttpResponse:
     return twiml(twilio.stream_twiml(stream_url=media_stream_url(), parameters={"token": token}))
 
 
+def _call_sid(form) -> str:
+    """The callback's CallSid, or "" when it is missing or blank (such a callback names no call)."""
+    return form.get("CallSid", "").strip()
+
+
+def _is_newer(sequence: int | None, call: Call) -> bool:
+    """Whether a callback's SequenceNumber is above the last one applied to the call."""
+    if sequence is None:
+        return False
+    return call.carrier_sequence is None or sequence > call.carrier_sequence
+
+
 def _remember_sid(call: Call, sid: str) -> None:
     if sid and not call.carrier_sid:
         Call.objects.filter(pk=call.pk, carrier_sid__isnull=True).update(carrier_sid=sid)
@@ -80,32 +95,33 @@ def status(request, call_id: int | None = None):
     """A status callback: apply it if it is newer than the last one applied. Outbound calls
     name the call in the URL; inbound lines post to the URL without one."""
     form = request.POST
+    sid = _call_sid(form)
     carrier_status = twilio.STATUS_FROM_CARRIER.get(form.get("CallStatus", ""))
     try:
         sequence = int(form.get("SequenceNumber", ""))
     except ValueError:
         sequence = None
+    if not sid or carrier_status is None:
+        return HttpResponse(status=204)
     finished = False
     with transaction.atomic():
         calls = Call.objects.select_for_update()
         if call_id is None:
-            call = calls.filter(carrier_sid=form.get("CallSid") or None).first()
+            call = calls.filter(carrier_sid=sid).first()
         else:
             call = calls.filter(pk=call_id).first()
-        if (
-            call is None
-            or carrier_status is None
-            or (call.carrier_sid and form.get("CallSid") != call.carrier_sid)
-        ):
+        if call is None or (call.carrier_sid and sid != call.carrier_sid):
             return HttpResponse(status=204)
-        _remember_sid(call, form.get("CallSid", ""))
         stale = (
             sequence is not None
             and call.carrier_sequence is not None
             and sequence <= call.carrier_sequence
         )
-        if stale:
+        # A finished call may have been settled and priced from what was recorded: only the
+        # carrier's own later word (a higher SequenceNumber) may correct it, never a repeat.
+        if stale or (call.status in TERMINAL and not _is_newer(sequence, call)):
             return HttpResponse(status=204)
+        _remember_sid(call, sid)
         fields = {}
         if sequence is not None:
             fields["carrier_sequence"] = sequence
@@ -135,7 +151,8 @@ def status(request, call_id: int | None = None):
 def amd(request, call_id: int):
     """The answering-machine verdict: recorded, and passed to the call's media bridge."""
     answered_by = request.POST.get("AnsweredBy", "unknown")
-    call = Call.objects.filter(pk=call_id, carrier_sid=request.POST.get("CallSid")).first()
+    sid = _call_sid(request.POST)
+    call = Call.objects.filter(pk=call_id, carrier_sid=sid).first() if sid else None
     if call is None:
         return HttpResponse(status=204)
     Call.objects.filter(pk=call.pk).update(answered_by=answered_by)
@@ -167,7 +184,9 @@ def inbound(request):
     )
     if number is None:
         return twiml(twilio.say_and_hang_up_twiml("This number is not in service. Goodbye."))
-    sid = form.get("CallSid", "")
+    sid = _call_sid(form)
+    if not sid:
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
     call, _ = Call.objects.get_or_create(
         carrier_sid=sid,
         defaults={

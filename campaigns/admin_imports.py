@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from campaigns.importing import ImportFileError
 from campaigns.models import USPS_STATES, ImportJob, Organization
 from campaigns.registry import LISTS, RegistryFileError
 from campaigns.tasks import import_job_create
@@ -87,8 +88,8 @@ def import_upload_view(request, kind: str):
                 user_id=request.user.pk,
                 **extra,
             )
-        except RegistryFileError as error:
-            form.add_error(None, str(error))
+        except (RegistryFileError, ImportFileError) as error:
+            form.add_error("file" if isinstance(error, ImportFileError) else None, str(error))
         else:
             return redirect("admin:campaigns_importjob_progress", job.pk)
     organizations = form.fields["organization"].queryset

@@ -27,6 +27,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from campaigns.admin_compliance import contact_explanation_for
+from campaigns.importing import ImportFileError
 from campaigns.models import (
     Campaign,
     Consent,
@@ -412,13 +413,18 @@ class ContactImportView(APIView):
         form = ContactImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        job = import_job_create(
-            organization_id=organization_of(request, form.validated_data.get("organization")).pk,
-            kind=ImportJob.Kind.CONTACTS,
-            upload=upload,
-            user_id=request.user.pk,
-            run_now=upload.size <= SYNC_IMPORT_MAX_BYTES,
-        )
+        try:
+            job = import_job_create(
+                organization_id=organization_of(
+                    request, form.validated_data.get("organization")
+                ).pk,
+                kind=ImportJob.Kind.CONTACTS,
+                upload=upload,
+                user_id=request.user.pk,
+                run_now=upload.size <= SYNC_IMPORT_MAX_BYTES,
+            )
+        except ImportFileError as error:
+            raise ValidationError({"file": str(error)}) from None
         return job_response(job, request, finished_status=status.HTTP_201_CREATED)
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -137,7 +138,34 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", header.strip().lower()).strip("_")
 
 
+def check_width(header: list[str]) -> None:
+    """Refuse a header with more columns than CONTACT_CSV_MAX_COLUMNS."""
+    limit = settings.CONTACT_CSV_MAX_COLUMNS
+    if len(header) > limit:
+        raise ImportFileError(
+            f"The file has {len(header):,} columns; a contact file may have at most {limit:,} "
+            "(CONTACT_CSV_MAX_COLUMNS). Keep the known columns and the template variables your "
+            "agents use, and remove the others."
+        )
+
+
+def contact_file_check(file: BinaryIO) -> None:
+    """Refuse, before the file is stored, a contact file whose header is too wide.
+
+    Reads only the first record and rewinds; every other whole-file check (encoding, CSV,
+    the phone column) is left to the import, which reports it on the job.
+    """
+    try:
+        header = next((cells for cells in text_rows(file) if not is_blank(cells)), [])
+    except ImportFileError:
+        header = []
+    finally:
+        file.seek(0)
+    check_width(header)
+
+
 def read_layout(header: list[str]) -> Layout:
+    check_width(header)
     canonical = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
     known: dict[str, int] = {}
     headers: dict[str, str] = {}

@@ -14,7 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.tasks import dial
-from campaigns.importing import ImportFileError, ImportReport, contacts_import
+from campaigns.importing import (
+    ImportFileError,
+    ImportReport,
+    contact_file_check,
+    contacts_import,
+)
 from campaigns.models import ImportJob
 from campaigns.progress import campaign_progress_publish
 from campaigns.registry import RegistryFileError, RegistryReport, check_list, registry_import
@@ -36,9 +41,14 @@ def import_job_create(
     run_now: bool = False,
 ) -> ImportJob:
     """Store the upload and import it: on a worker once the transaction commits, or at once
-    with `run_now` (small files, so the caller gets the finished job back)."""
+    with `run_now` (small files, so the caller gets the finished job back).
+
+    Raises RegistryFileError (a suppression list's details) or ImportFileError (a contact
+    file wider than CONTACT_CSV_MAX_COLUMNS) before anything is stored."""
     if kind == ImportJob.Kind.SUPPRESSIONS:
         check_list(source, state, synced_at)
+    else:
+        contact_file_check(upload)
     job = ImportJob(
         organization_id=organization_id,
         kind=kind,
