@@ -9,7 +9,6 @@ from django.utils import timezone
 from calls.dialing import call_dial
 from calls.models import Call, CallStatus
 from calls.tasks import sweep_stuck_calls
-from campaigns.models import Target
 from tests.factories import TUESDAY_AFTERNOON, booked_call
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -38,23 +37,6 @@ def test_a_call_stuck_dialing_with_a_sid_takes_the_carriers_status(carrier_setti
     assert report["dialing"] == 1
     assert call.status == CallStatus.NO_ANSWER
     assert call.events.filter(kind="status", to_status="no_answer", data__via="sweeper").exists()
-
-
-@time_machine.travel(TUESDAY_AFTERNOON, tick=True)
-def test_a_call_stuck_dialing_without_a_sid_fails_and_its_target_retries(carrier_settings):
-    call = booked_call(["confirm"])
-    Call.objects.filter(pk=call.pk).update(
-        status=CallStatus.DIALING, dialing_at=timezone.now() - timedelta(minutes=5)
-    )
-
-    sweep_stuck_calls()
-
-    call.refresh_from_db()
-    target = Target.objects.get(pk=call.target_id)
-    assert (call.status, call.hangup_reason) == (CallStatus.FAILED, "dial_interrupted")
-    assert target.status == Target.Status.PENDING
-    assert target.next_attempt_at > timezone.now()
-    assert not carrier_settings.calls_to(call.to_number)
 
 
 @time_machine.travel(TUESDAY_AFTERNOON, tick=True)
