@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Call, CallEvent, CallStatus
@@ -229,16 +230,28 @@ REQUEST_GRACE = timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS + 20)
 
 
 def calls_dial_reclaimable(*, at: datetime) -> list[int]:
-    """Dialing calls whose lease has expired and that were never sent to the carrier: a
-    worker died holding them. The caller enqueues `dial` for each; the claim decides."""
-    return list(
-        Call.objects.filter(
-            status=CallStatus.DIALING,
-            carrier_sid__isnull=True,
-            dial_requested_at__isnull=True,
-            dial_lease_until__lte=at,
-        ).values_list("pk", flat=True)
+    """Calls whose `dial` task is lost and must be enqueued again; the claim decides who
+    dials, so enqueuing twice is harmless.
+
+    - dialing, never sent, lease expired: the worker holding it died;
+    - queued for longer than a lease: the dead worker had reserved the task's message (the
+      broker delivers it again only after its visibility timeout). Each is marked with a
+      lease-long pause, so a long queue is not flooded with copies.
+    """
+    dead_claims = Call.objects.filter(
+        status=CallStatus.DIALING,
+        carrier_sid__isnull=True,
+        dial_requested_at__isnull=True,
+        dial_lease_until__lte=at,
     )
+    stalled = Call.objects.filter(status=CallStatus.QUEUED, created_at__lte=at - DIAL_LEASE).filter(
+        Q(dial_lease_until__isnull=True) | Q(dial_lease_until__lte=at)
+    )
+    stalled_ids = list(stalled.values_list("pk", flat=True))
+    Call.objects.filter(pk__in=stalled_ids, status=CallStatus.QUEUED).update(
+        dial_lease_until=at + DIAL_LEASE
+    )
+    return sorted([*dead_claims.values_list("pk", flat=True), *stalled_ids])
 
 
 def calls_dial_interrupted_close(*, at: datetime) -> list[int]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from calls.costs import call_price
 from calls.dialing import (
+    RING_TIMEOUT_SECONDS,
     DialLater,
     call_dial,
     call_dial_give_up,
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DIAL_MAX_RETRIES = 6
 STUCK_DIALING = timedelta(minutes=2)
+RING_DEADLINE = timedelta(seconds=RING_TIMEOUT_SECONDS + 30)
 PRICING_WAIT_RETRIES = 24  # x 5 s: how long pricing waits for the media bridge's last write
 
 
@@ -92,17 +94,28 @@ def sweep_stuck_calls() -> dict:
     """Reconcile calls that stopped moving with the carrier's record of them.
 
     A call stuck in `dialing` with a SID is fetched from the carrier (calls without one are
-    `reclaim_dials`'s). A call with a SID that has been live for longer than
+    `reclaim_dials`'s), and so is a call still `initiated` or `ringing` past its ring
+    timeout (its callbacks were lost). A call with a SID that has been live for longer than
     its agent allows is fetched from the carrier and moved to the carrier's status.
     """
     now = timezone.now()
-    reconciled = {"dialing": 0, "live": 0}
+    reconciled = {"dialing": 0, "ringing": 0, "live": 0}
     stuck = Call.objects.filter(
         status=CallStatus.DIALING, dialing_at__lt=now - STUCK_DIALING, carrier_sid__isnull=False
     )
     for call in stuck:
         _reconcile(call)
         reconciled["dialing"] += 1
+    # A call cannot ring past its ring timeout: if it still looks unanswered after that,
+    # its callbacks were lost (a webhook that could not write answered 503).
+    unanswered = Call.objects.filter(
+        status__in=[CallStatus.INITIATED, CallStatus.RINGING],
+        dialing_at__lt=now - RING_DEADLINE,
+        carrier_sid__isnull=False,
+    )
+    for call in unanswered:
+        _reconcile(call)
+        reconciled["ringing"] += 1
     live = Call.objects.filter(
         status__in=[CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS],
         created_at__lt=now - STUCK_DIALING,

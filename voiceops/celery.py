@@ -25,7 +25,7 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
     "reclaim-dials": {"task": "calls.tasks.reclaim_dials", "schedule": 10.0},
-    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
+    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 15.0},
 }
 
 app.conf.imports = ("voiceops.tasks",)

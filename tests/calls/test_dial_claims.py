@@ -94,3 +94,20 @@ def test_it_never_gives_up_on_a_call_a_live_worker_holds(carrier_settings):
     call.refresh_from_db()
     assert gave_up is False
     assert (call.status, call.dial_lease_until) == (CallStatus.DIALING, claim.lease_until)
+
+
+def test_it_enqueues_again_a_queued_call_whose_dial_was_lost_once_per_lease(carrier_settings):
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
+        call = booked_call()  # its `dial` message was reserved by a worker that then died
+
+        assert calls_dial_reclaimable(at=timezone.now()) == []
+        clock.shift(DIAL_LEASE.total_seconds() + 1)
+        first = calls_dial_reclaimable(at=timezone.now())
+        again_at_once = calls_dial_reclaimable(at=timezone.now())
+        clock.shift(DIAL_LEASE.total_seconds() + 1)
+        later = calls_dial_reclaimable(at=timezone.now())
+        placed = call_dial(call_id=call.pk)
+
+    assert (first, again_at_once, later) == ([call.pk], [], [call.pk])
+    assert placed.placed
+    assert len(carrier_settings.calls_to(call.to_number)) == 1

@@ -2,12 +2,14 @@
 private PostgreSQL and Redis servers, while the servers stop and the worker dies. After each
 fault: no target lost, no number dialed twice, every ended call settled and priced."""
 
+import io
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
@@ -47,6 +49,14 @@ def post_signed_status(stack, carrier, call_id: int, sid: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def worker_is_healthy() -> bool:
+    try:
+        call_command("worker_health", timeout=2, stdout=io.StringIO())
+    except CommandError:
+        return False
+    return True
 
 
 def test_it_loses_nothing_when_postgresql_stops_for_ten_seconds_mid_campaign(
@@ -131,7 +141,10 @@ def test_it_reclaims_the_calls_of_a_worker_killed_mid_dial_and_dials_each_once(
     held = wait_until(held_by_the_worker, stack=fault_stack, what="two calls mid-dial")
     fault_stack.kill_worker()
     killed = time.monotonic()
+    with pytest.raises(CommandError, match="No worker answered"):
+        call_command("worker_health", timeout=2)  # the health check notices
     fault_stack.start_worker()  # as a supervisor restarts it
+    wait_until(worker_is_healthy, stack=fault_stack, what="the restarted worker healthy")
 
     def moved_on():
         stuck = Call.objects.filter(pk__in=held, status=CallStatus.DIALING, carrier_sid=None)
