@@ -99,7 +99,7 @@ def assert_nothing_lost(carrier_view, campaign) -> dict:
     doubled = sorted(number for number, times in dialed.items() if times > 1)
     calls = campaign_calls(campaign)
     assert lost == 0, describe(campaign)
-    assert doubled == [], describe(campaign)
+    assert doubled == [], f"{dialed}\n{describe(campaign)}"
     assert set(dialed) == set(targets.values_list("contact__phone", flat=True))
     assert not calls.filter(status__in=ACTIVE_CALL_STATUSES).exists()
     assert not calls.filter(ended_at__isnull=False, priced_at__isnull=True).exists()
