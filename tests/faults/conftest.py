@@ -3,11 +3,19 @@ private PostgreSQL cluster and Redis server (tests.faults.services), which the t
 restart and kill. Each test adds its figures to a report printed at the end of the run."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.stack import ROOT, Stack
+
+if not os.environ.get("VOICEOPS_PRIVATE_SERVICES"):
+    # Never against the shared servers: the suite stops and restarts them.
+    raise pytest.UsageError(
+        "The fault suite runs on private PostgreSQL and Redis servers: run `make test-faults` "
+        "(python -m pytest -p tests.faults.services tests/faults)."
+    )
 
 REPORT_PATH = ROOT / "var" / "faults-report.json"
 FIGURES: list[dict] = []
