@@ -79,6 +79,13 @@ class Call(models.Model):
     ringing_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The dial claim: the worker that holds an unexpired lease may place the call; a lease
+    # left by a dead worker expires and the call is claimed again. On a queued call: when
+    # its lost `dial` task may be enqueued again (calls/dialing.py).
+    dial_lease_until = models.DateTimeField(null=True, blank=True)
+    # Written and committed before the carrier request: from then on the call is never sent
+    # again, whoever holds the lease, since the carrier may have placed it.
+    dial_requested_at = models.DateTimeField(null=True, blank=True)
     # Set by the media bridge after its last write (turns, events, usage): pricing waits for it.
     media_ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from calls.models import Call, CallStatus
 from campaigns.models import Target
@@ -30,7 +31,11 @@ def retry_key(call: Call) -> str | None:
 
 
 def placed_attempts(target: Target) -> int:
-    return target.calls.exclude(carrier_sid=None).count()
+    """Attempts the carrier may have placed: every call with a SID, and every call whose
+    request was sent even if its SID never came back (a retry could dial the number twice)."""
+    return target.calls.filter(
+        Q(carrier_sid__isnull=False) | Q(dial_requested_at__isnull=False)
+    ).count()
 
 
 def _schedule_retry(target: Target, *, key: str, at: datetime, retry_at: datetime | None = None):

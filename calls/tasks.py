@@ -9,39 +9,54 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.costs import call_price
-from calls.dialing import DialLater, call_dial
+from calls.dialing import (
+    RING_TIMEOUT_SECONDS,
+    DialLater,
+    call_dial,
+    call_dial_give_up,
+    calls_dial_interrupted_close,
+    calls_dial_reclaimable,
+)
 from calls.models import Call, CallEvent, CallStatus
-from calls.outcomes import call_settle_target, target_after_refusal
+from calls.outcomes import call_settle_target
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
+from voiceops.retries import OUTAGE_MAX_RETRIES, retries_on_outage
 
 log = logging.getLogger(__name__)
 
 DIAL_MAX_RETRIES = 6
 STUCK_DIALING = timedelta(minutes=2)
+RING_DEADLINE = timedelta(seconds=RING_TIMEOUT_SECONDS + 30)
 PRICING_WAIT_RETRIES = 24  # x 5 s: how long pricing waits for the media bridge's last write
 
 
 @shared_task(bind=True, max_retries=DIAL_MAX_RETRIES, time_limit=60, soft_time_limit=45)
+@retries_on_outage
 def dial(self, call_id: int) -> dict:
-    """Place one booked call (queue `dial`). Idempotent: see `calls.dialing.call_dial`."""
+    """Place one booked call (queue `dial`). Idempotent, and safe against concurrent or
+    duplicate deliveries: see `calls.dialing.call_claim`. An outage retries with backoff."""
     try:
-        result = call_dial(call_id=call_id, retrying=self.request.retries > 0)
+        result = call_dial(call_id=call_id)
     except DialLater as wait:
         if self.request.retries >= self.max_retries:
-            _give_up(call_id, reason="carrier_unavailable")
+            call_dial_give_up(call_id=call_id, reason="carrier_unavailable", at=timezone.now())
             return {"call": call_id, "placed": False, "reason": "gave up"}
         raise self.retry(countdown=wait.seconds * (2**self.request.retries)) from wait
     return {"call": result.call_id, "placed": result.placed, "reason": result.reason}
 
 
-def _give_up(call_id: int, *, reason: str) -> None:
-    call = Call.objects.get(pk=call_id)
-    if call.status != CallStatus.DIALING or call.carrier_sid:
-        return
+@shared_task(time_limit=30, soft_time_limit=20)
+def reclaim_dials() -> dict:
+    """Beat, every few seconds: dial again the calls whose worker died before sending them
+    (their lease expired), and fail those whose request was sent but never answered with a
+    SID. Enqueuing twice is harmless: each `dial` goes through the claim."""
     now = timezone.now()
-    call_transition(call_id=call_id, to=CallStatus.FAILED, at=now, hangup_reason=reason)
-    target_after_refusal(target_id=call.target_id, reason=reason, verdict="retry", at=now)
+    redial = calls_dial_reclaimable(at=now)
+    for call_id in redial:
+        dial.apply_async(args=[call_id], queue="dial")
+    closed = calls_dial_interrupted_close(at=now)
+    return {"redialed": len(redial), "closed": len(closed)}
 
 
 def call_finished(call_id: int) -> None:
@@ -50,9 +65,11 @@ def call_finished(call_id: int) -> None:
     price_call.apply_async(args=[call_id], queue="postcall")
 
 
-@shared_task(time_limit=30, soft_time_limit=20)
-def settle_target(call_id: int) -> None:
-    """Apply the finished call to its target, then let its campaign fill the freed slot."""
+@shared_task(bind=True, max_retries=OUTAGE_MAX_RETRIES, time_limit=30, soft_time_limit=20)
+@retries_on_outage
+def settle_target(self, call_id: int) -> None:
+    """Apply the finished call to its target, then let its campaign fill the freed slot.
+    Idempotent; an outage retries with backoff."""
     campaign_id = call_settle_target(call_id=call_id, at=timezone.now())
     if campaign_id is not None:
         # By name: campaigns.tasks imports this module to enqueue dials.
@@ -60,9 +77,11 @@ def settle_target(call_id: int) -> None:
 
 
 @shared_task(bind=True, max_retries=PRICING_WAIT_RETRIES, time_limit=60, soft_time_limit=45)
+@retries_on_outage
 def price_call(self, call_id: int) -> str:
     """Write the call's cost ledger (queue `postcall`). An answered call is priced once its
-    media bridge has written its last usage; it waits for that, within limits."""
+    media bridge has written its last usage; it waits for that, within limits. Idempotent;
+    an outage retries with backoff."""
     call = Call.objects.get(pk=call_id)
     if call.answered_at and not call.media_ended_at and self.request.retries < self.max_retries:
         raise self.retry(countdown=5)
@@ -74,18 +93,29 @@ def price_call(self, call_id: int) -> str:
 def sweep_stuck_calls() -> dict:
     """Reconcile calls that stopped moving with the carrier's record of them.
 
-    A call stuck in `dialing` without a SID never reached the carrier (the worker died):
-    it fails and its target retries. A call with a SID that has been live for longer than
+    A call stuck in `dialing` with a SID is fetched from the carrier (calls without one are
+    `reclaim_dials`'s), and so is a call still `initiated` or `ringing` past its ring
+    timeout (its callbacks were lost). A call with a SID that has been live for longer than
     its agent allows is fetched from the carrier and moved to the carrier's status.
     """
     now = timezone.now()
-    reconciled = {"dialing": 0, "live": 0}
-    for call in Call.objects.filter(status=CallStatus.DIALING, dialing_at__lt=now - STUCK_DIALING):
-        if call.carrier_sid:
-            _reconcile(call)
-        else:
-            _give_up(call.pk, reason="dial_interrupted")
+    reconciled = {"dialing": 0, "ringing": 0, "live": 0}
+    stuck = Call.objects.filter(
+        status=CallStatus.DIALING, dialing_at__lt=now - STUCK_DIALING, carrier_sid__isnull=False
+    )
+    for call in stuck:
+        _reconcile(call)
         reconciled["dialing"] += 1
+    # A call cannot ring past its ring timeout: if it still looks unanswered after that,
+    # its callbacks were lost (a webhook that could not write answered 503).
+    unanswered = Call.objects.filter(
+        status__in=[CallStatus.INITIATED, CallStatus.RINGING],
+        dialing_at__lt=now - RING_DEADLINE,
+        carrier_sid__isnull=False,
+    )
+    for call in unanswered:
+        _reconcile(call)
+        reconciled["ringing"] += 1
     live = Call.objects.filter(
         status__in=[CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS],
         created_at__lt=now - STUCK_DIALING,

@@ -7,6 +7,11 @@ Callbacks are at-least-once and may arrive late or out of order: each is ordered
 `CallSid` names no call, so it never matches one (not even a call whose SID is not stored
 yet); once a call has ended, only a callback with a higher `SequenceNumber` than the last
 one applied may change what was recorded about it.
+
+A webhook that cannot write (the database is unreachable) answers 503 with `Retry-After`,
+never a 200 that would claim the fact was stored: Twilio retries a 5xx where the callback's
+retry policy allows it, and whatever is still lost is taken from the carrier's record by
+the reconciliation tasks (`calls.tasks.reconcile_call`, `sweep_stuck_calls`).
 """
 
 import functools
@@ -15,7 +20,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -30,6 +35,8 @@ from calls.telephony import twilio
 
 log = logging.getLogger(__name__)
 
+WEBHOOK_RETRY_AFTER_SECONDS = 5
+
 
 def twilio_signed(view):
     @csrf_exempt
@@ -41,7 +48,13 @@ def twilio_signed(view):
         if not twilio.signature_is_valid(url=url, params=request.POST.dict(), signature=signature):
             log.warning("Refused an unsigned or tampered webhook for %s", request.path)
             return HttpResponseForbidden("Invalid Twilio signature.")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("Webhook %s not stored, database unavailable: %s", request.path, error)
+            response = HttpResponse("Database unavailable; retry later.", status=503)
+            response["Retry-After"] = str(WEBHOOK_RETRY_AFTER_SECONDS)
+            return response
 
     return checked
 

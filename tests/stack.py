@@ -2,6 +2,7 @@
 processes against the test database and Redis, talking to the sandbox."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +35,10 @@ def database_url() -> str:
 
 
 class Stack:
-    def __init__(self, *, carrier, model, offset: float, log_dir: Path):
+    def __init__(
+        self, *, carrier, model, offset: float, log_dir: Path, worker_pool: str = "threads"
+    ):
+        self.worker_pool = worker_pool
         self.port = free_port()
         self.public_base_url = f"http://127.0.0.1:{self.port}"
         self.offset = offset
@@ -55,13 +59,14 @@ class Stack:
         }
 
     def _start(self, name: str, module_args: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "sandbox.timeshift", str(self.offset), "-m", *module_args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches its pool's children
         )
 
     def start(self, *, beat: bool = True) -> "Stack":
@@ -69,12 +74,7 @@ class Stack:
         self._start(
             "web", ["daphne", "-b", "127.0.0.1", "-p", str(self.port), "voiceops.asgi:application"]
         )
-        self._start(
-            "worker",
-            ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
-             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--hostname", f"stack-{os.getpid()}@%h"],
-        )  # fmt: skip
+        self.start_worker()
         if beat:
             self._start(
                 "beat",
@@ -83,6 +83,33 @@ class Stack:
             )  # fmt: skip
         self._wait_for_web(seconds=60)
         return self
+
+    def start_worker(self) -> None:
+        self._start(
+            "worker",
+            ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
+             "--pool", self.worker_pool, "--concurrency", "8", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--hostname", f"stack-{os.getpid()}@%h"],
+        )  # fmt: skip
+
+    def restart_worker(self, *, pool: str) -> None:
+        """Stop the worker gracefully and start it again with the given pool."""
+        worker = self.processes.pop("worker")
+        worker.terminate()
+        worker.wait(timeout=60)
+        self.worker_pool = pool
+        self.start_worker()
+
+    def kill_worker(self) -> None:
+        """kill -9 the worker and its pool, as when its machine or container dies."""
+        worker = self.processes.pop("worker")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+    def log_count(self, name: str, text: str) -> int:
+        """How many lines of a process's log (across its restarts) contain `text`."""
+        log = self.log_dir / f"{name}.log"
+        return sum(text in line for line in log.read_text(errors="replace").splitlines())
 
     def _wait_for_web(self, *, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -130,5 +157,5 @@ class Stack:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()

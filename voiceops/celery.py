@@ -24,8 +24,9 @@ app.conf.task_routes = {
 # Every periodic job is listed here and nowhere else.
 app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
-    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
     "resume-targeting-jobs": {"task": "campaigns.tasks.targeting_jobs_sweep", "schedule": 60.0},
+    "reclaim-dials": {"task": "calls.tasks.reclaim_dials", "schedule": 10.0},
+    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 15.0},
 }
 
 app.conf.imports = ("voiceops.tasks",)

@@ -240,6 +240,9 @@ if not REDIS_URL:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # A worker must survive a broker restart (voiceops/broker.py).
+    CELERY_BROKER_TRANSPORT = "voiceops.broker:Transport"
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_IGNORE_RESULT = True

@@ -1,0 +1,46 @@
+"""The Redis broker transport, with one fix: a worker survives a broker restart.
+
+When the broker connection drops, the worker closes it and reconnects. A task that finishes
+afterwards (tasks acknowledge late) acknowledges its message on the closed connection, and
+kombu's Redis channel then fails with `AttributeError: 'NoneType' object has no attribute
+'hostname'`, an error the worker does not expect, so it exits for good (seen with both the
+thread and the prefork pool). Here a closed connection is a connection error where kombu
+handles those, and an acknowledgement on it is skipped: the message stays unacknowledged
+and is delivered again after the visibility timeout, which is safe because every task is
+idempotent.
+"""
+
+import logging
+
+from kombu.transport import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+log = logging.getLogger(__name__)
+
+
+class Channel(redis.Channel):
+    def _is_closed(self) -> bool:
+        return self.connection.client is None
+
+    def _connparams(self, asynchronous=False):
+        if self._is_closed():
+            raise RedisConnectionError("The broker connection was closed.")
+        return super()._connparams(asynchronous=asynchronous)
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        if self._is_closed():
+            log.warning("Message %s not acknowledged: its broker connection closed; it will "
+                        "be delivered again.", delivery_tag)  # fmt: skip
+            return None
+        return super().basic_ack(delivery_tag, multiple=multiple)
+
+    def basic_reject(self, delivery_tag, requeue=False):
+        if self._is_closed():
+            log.warning("Message %s not rejected: its broker connection closed; it will be "
+                        "delivered again.", delivery_tag)  # fmt: skip
+            return None
+        return super().basic_reject(delivery_tag, requeue=requeue)
+
+
+class Transport(redis.Transport):
+    Channel = Channel
