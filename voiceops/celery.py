@@ -25,6 +25,10 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
+    # Follow-ups of finished calls (settle, price) that a broker outage lost.
+    "reconcile-call-followups": {"task": "calls.tasks.reconcile_followups", "schedule": 60.0},
+    # Webhook retries, and events whose delivery task was lost.
+    "sweep-webhooks": {"task": "calls.tasks.sweep_webhooks", "schedule": 15.0},
 }
 
 app.conf.imports = ("voiceops.tasks",)
