@@ -39,14 +39,20 @@ def call_cost_day(*, started_at: datetime, time_zone: str) -> date:
     return started_at.astimezone(zoneinfo.ZoneInfo(time_zone)).date()
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(*, inbound: bool) -> str:
     table = CampaignDailyCost._meta.db_table
     summed = ("calls", "cost_telephony", "cost_model", "cost_analysis", "cost_total")
     updates = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in summed)
+    # The conflict target names the partial unique index the row falls under.
+    target = (
+        "(organization_id, day, currency) WHERE campaign_id IS NULL"
+        if inbound
+        else "(organization_id, campaign_id, day, currency) WHERE campaign_id IS NOT NULL"
+    )
     return (
         f"INSERT INTO {table} (organization_id, campaign_id, day, currency, {', '.join(summed)}) "
         f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        f"ON CONFLICT (organization_id, campaign_id, day, currency) DO UPDATE SET {updates}"
+        f"ON CONFLICT {target} DO UPDATE SET {updates}"
     )
 
 
@@ -63,7 +69,7 @@ def daily_cost_add(*, call: Call, change: CostChange, time_zone: str) -> None:
     day = call_cost_day(started_at=call.created_at, time_zone=time_zone)
     with connection.cursor() as cursor:
         cursor.execute(
-            _upsert_sql(),
+            _upsert_sql(inbound=campaign_id is None),
             [
                 call.organization_id,
                 campaign_id,

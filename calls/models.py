@@ -323,12 +323,19 @@ class CampaignDailyCost(models.Model):
 
     class Meta:
         verbose_name = "daily campaign cost"
+        # One row per key; inbound calls (no campaign) get a key of their own, since a
+        # unique constraint treats every empty campaign as different.
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "campaign", "day", "currency"],
+                condition=Q(campaign__isnull=False),
                 name="campaign_daily_cost_one_row",
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "day", "currency"],
+                condition=Q(campaign__isnull=True),
+                name="inbound_daily_cost_one_row",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "day"])]
 

@@ -50,7 +50,6 @@ def campaign_daily_costs(
     )
     if campaign_id is not None:
         rows = rows.filter(campaign_id=campaign_id)
-    # Summed, not read row by row: SQLite (the demo) keeps one row per inbound pricing.
     groups = (
         rows.values("campaign_id", "campaign__name", "day", "currency")
         .annotate(
