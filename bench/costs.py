@@ -140,8 +140,9 @@ def generate(*, calls: int, campaigns: int):
                 "cost_model": model_cost,
                 "cost_total": f"{telephony} + {model_cost}",
             },
-            "generate_series(0, %s) AS g(i), "
-            "LATERAL (SELECT 10 + (g.i::bigint * 7919) %% 290 AS seconds, (g.i::bigint * 104729) %% 5000 AS tokens) d",
+            "generate_series(0, %s) AS g(i), LATERAL (SELECT"
+            " 10 + (g.i::bigint * 7919) %% 290 AS seconds,"
+            " (g.i::bigint * 104729) %% 5000 AS tokens) d",
             [calls - 1],
         )
         for component, (quantity, unit, price) in LEDGER.items():
