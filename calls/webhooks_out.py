@@ -153,7 +153,7 @@ def webhook_delivery_send(*, delivery_id: int, at: datetime | None = None) -> st
             WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
             or ""
         )
-    delivery = WebhookDelivery.objects.select_related("organization").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
     endpoint = WebhookEndpoint.objects.filter(
         organization_id=delivery.organization_id, is_active=True
     ).first()
