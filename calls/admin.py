@@ -1,6 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from calls.models import Call, CallEvent, CostEntry, PhoneNumber, RateCard, Turn
+from calls.models import (
+    Call,
+    CallEvent,
+    CampaignDailyCost,
+    CostEntry,
+    PhoneNumber,
+    RateCard,
+    Turn,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from calls.webhooks_out import webhook_delivery_retry_now
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 
 COST_FIELDS = [
@@ -131,3 +143,73 @@ class TurnAdmin(SystemWrittenAdmin):
     list_filter = ["speaker", "interrupted"]
     search_fields = ["text", "call__to_number"]
     raw_id_fields = ["call"]
+
+
+@admin.register(CampaignDailyCost)
+class CampaignDailyCostAdmin(SystemWrittenAdmin):
+    list_display = ["day", "organization", "campaign", "calls", "cost_total", "currency"]
+    list_filter = ["organization"]
+    date_hierarchy = "day"
+
+    def has_module_permission(self, request):
+        return can_read_costs(request)
+
+    def has_view_permission(self, request, obj=None):
+        return can_read_costs(request) and super().has_view_permission(request, obj)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ScopedAdmin):
+    list_display = ["organization", "url", "is_active", "created_at"]
+    list_filter = ["is_active"]
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ["at", "url", "status_code", "error", "duration_ms"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SystemWrittenAdmin):
+    """Every event sent to an organisation's URL, with each attempt and its answer."""
+
+    list_display = [
+        "event",
+        "organization",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+    ]
+    list_filter = ["status", "event", "organization"]
+    search_fields = ["event_id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "event",
+        "event_id",
+        "organization",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "payload",
+    ]
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("calls.change_webhookdelivery")
+
+    @admin.action(description="Retry the selected deliveries now", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        count = webhook_delivery_retry_now(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            f"{count} deliver{'y' if count == 1 else 'ies'} will be sent again now"
+            " (delivered ones are left as they are).",
+            messages.SUCCESS,
+        )

@@ -2,7 +2,8 @@
 
 Prices come from `RateCard` rows in force at the call's start (a model-specific row wins
 over the row for every model). The ledger has one `CostEntry` per component and the
-call's totals are the sum of its entries, to the millionth.
+call's totals are the sum of its entries, to the millionth. Pricing also moves the daily
+roll-up finance reads (`calls.daily_costs`) by the same amounts, in the same transaction.
 """
 
 import math
@@ -13,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from calls.daily_costs import CostChange, daily_cost_add
 from calls.models import Call, CostComponent, CostEntry, RateCard
 
 C = CostComponent
@@ -167,7 +169,18 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
     are removed, so the ledger always sums to the call's total.
     """
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("agent").get(pk=call_id)
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("agent", "organization")
+            .get(pk=call_id)
+        )
+        before = CostChange(
+            calls=1 if call.priced_at else 0,
+            telephony=call.cost_telephony,
+            model=call.cost_model,
+            analysis=call.cost_analysis,
+            total=call.cost_total,
+        )
         priced_at = call.created_at
         rates = rates_in_force(at=priced_at, model=call.agent.model)
         seconds = call.duration_seconds or 0
@@ -214,4 +227,15 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
                 "cost_telephony", "cost_model", "cost_analysis", "cost_total", "priced_at",
             ]
         )  # fmt: skip
+        daily_cost_add(
+            call=call,
+            change=CostChange(
+                calls=1 - before.calls,
+                telephony=call.cost_telephony - before.telephony,
+                model=call.cost_model - before.model,
+                analysis=call.cost_analysis - before.analysis,
+                total=call.cost_total - before.total,
+            ),
+            time_zone=call.organization.time_zone,
+        )
     return call

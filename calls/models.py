@@ -1,12 +1,51 @@
 """One call from dial to invoice: the call, its timeline and transcript, its cost ledger,
 the rate card it is priced from, and the organisation's phone numbers."""
 
+import ipaddress
+import secrets
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
 from voiceops.phones import validate_e164
 
 money = {"max_digits": 14, "decimal_places": 6}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_webhook_url(value: str) -> None:
+    """https, or http to a loopback address (a receiver on this machine), or http when
+    DEBUG is on."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            f"{value!r} is not an http(s) URL such as 'https://example.com/hooks'."
+        )
+    if parts.username or parts.password:
+        raise ValidationError(
+            "Put no credentials in the webhook URL; the signature proves the sender."
+        )
+    if parts.scheme == "http" and not settings.DEBUG and not _is_loopback(parts.hostname):
+        raise ValidationError(
+            f"{value!r} is not https: events carry call details, so they go over TLS only."
+        )
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_hex(24)
 
 
 class PhoneNumber(models.Model):
@@ -115,6 +154,9 @@ class Call(models.Model):
     cost_total = models.DecimalField(**money, default=0)
     currency = models.CharField(max_length=3, default="USD")
     priced_at = models.DateTimeField(null=True, blank=True)
+    # When the finished call was applied to its target (or found to change nothing there).
+    # With `priced_at`, what the follow-up reconciler reads to redo work a broker outage lost.
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -130,6 +172,17 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["status", "dialing_at"]),
             models.Index(fields=["organization", "created_at"]),
+            # The follow-up reconciler's scans: only ended calls still waiting for a step.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(ended_at__isnull=False, priced_at__isnull=True),
+                name="call_ended_unpriced",
+            ),
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(ended_at__isnull=False, settled_at__isnull=True),
+                name="call_ended_unsettled",
+            ),
         ]
 
     def __str__(self):
@@ -248,3 +301,138 @@ class CostEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_component_display()}: {self.amount} {self.currency}"
+
+
+class CampaignDailyCost(models.Model):
+    """What an organisation's calls cost per campaign per day (the organisation's day, by
+    the call's start), kept exact by `calls.costs.call_price` in the transaction that
+    writes the ledger. Finance reports read a month of these instead of millions of ledger
+    lines; `calls.reports.campaign_daily_costs_rebuild` recomputes them from the ledger."""
+
+    organization = models.ForeignKey(
+        "campaigns.Organization", on_delete=models.CASCADE, related_name="daily_costs"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="daily_costs",
+        help_text="Empty for inbound calls.",
+    )
+    day = models.DateField(help_text="In the organisation's time zone.")
+    currency = models.CharField(max_length=3, default="USD")
+    calls = models.PositiveIntegerField("priced calls", default=0)
+    cost_telephony = models.DecimalField(**money, default=0)
+    cost_model = models.DecimalField(**money, default=0)
+    cost_analysis = models.DecimalField(**money, default=0)
+    cost_total = models.DecimalField(**money, default=0)
+
+    class Meta:
+        verbose_name = "daily campaign cost"
+        # One row per key; inbound calls (no campaign) get a key of their own, since a
+        # unique constraint treats every empty campaign as different.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "day", "currency"],
+                condition=Q(campaign__isnull=False),
+                name="campaign_daily_cost_one_row",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "day", "currency"],
+                condition=Q(campaign__isnull=True),
+                name="inbound_daily_cost_one_row",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "day"])]
+
+    def __str__(self):
+        return f"{self.day}: {self.cost_total} {self.currency}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an organisation receives its events, and the secret that signs them."""
+
+    organization = models.OneToOneField(
+        "campaigns.Organization", on_delete=models.CASCADE, related_name="webhook_endpoint"
+    )
+    url = models.URLField(
+        "webhook URL",
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text="Receives events as signed JSON POSTs. Must be https (http only for loopback "
+        "addresses, or when DEBUG is on).",
+    )
+    secret = models.CharField(
+        "signing secret",
+        max_length=100,
+        default=new_webhook_secret,
+        help_text="Shared with the receiver, which checks X-VoiceOps-Signature with it.",
+    )
+    is_active = models.BooleanField("send events", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookEvent(models.TextChoices):
+    CALL_COMPLETED = "call.completed", "Call completed"
+    CALL_ANALYZED = "call.analyzed", "Call analysed"
+    CAMPAIGN_FINISHED = "campaign.finished", "Campaign finished"
+    BUDGET_THRESHOLD = "budget.threshold", "Budget threshold reached"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one organisation, written in the transaction that made it happen (a
+    transactional outbox) and sent until the receiver accepts it or 24 hours pass."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        "campaigns.Organization", on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due",
+            ),
+            models.Index(fields=["organization", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: what the receiver answered, or why it could not."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    at = models.DateTimeField()
+    url = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.status_code or self.error} at {self.at:%H:%M:%S}"

@@ -4,7 +4,7 @@ safe to run twice (`acks_late` is on)."""
 import logging
 from datetime import timedelta
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,10 +17,13 @@ from calls.dialing import (
     calls_dial_interrupted_close,
     calls_dial_reclaimable,
 )
+from calls.followups import GRACE, call_finished, followups_reconcile
 from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
+from calls.webhooks_out import webhook_deliveries_due, webhook_delivery_send
+from voiceops.broker import enqueue
 from voiceops.retries import OUTAGE_MAX_RETRIES, retries_on_outage
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 DIAL_MAX_RETRIES = 6
 STUCK_DIALING = timedelta(minutes=2)
 RING_DEADLINE = timedelta(seconds=RING_TIMEOUT_SECONDS + 30)
+REQUEST_TIME_LIMIT = 40  # one webhook POST, which times out after 10 s
 PRICING_WAIT_RETRIES = 24  # x 5 s: how long pricing waits for the media bridge's last write
 
 
@@ -59,12 +63,6 @@ def reclaim_dials() -> dict:
     return {"redialed": len(redial), "closed": len(closed)}
 
 
-def call_finished(call_id: int) -> None:
-    """Enqueue what follows a terminal status: settle the target, then price the call."""
-    settle_target.apply_async(args=[call_id], queue="default")
-    price_call.apply_async(args=[call_id], queue="postcall")
-
-
 @shared_task(bind=True, max_retries=OUTAGE_MAX_RETRIES, time_limit=30, soft_time_limit=20)
 @retries_on_outage
 def settle_target(self, call_id: int) -> None:
@@ -72,8 +70,9 @@ def settle_target(self, call_id: int) -> None:
     Idempotent; an outage retries with backoff."""
     campaign_id = call_settle_target(call_id=call_id, at=timezone.now())
     if campaign_id is not None:
-        # By name: campaigns.tasks imports this module to enqueue dials.
-        current_app.send_task("campaigns.tasks.tick_campaign", args=[campaign_id], queue="default")
+        # By name: campaigns.tasks imports this module to enqueue dials. If the broker is
+        # down, the beat ticker fills the slot instead.
+        enqueue("campaigns.tasks.tick_campaign", args=[campaign_id], queue="default")
 
 
 @shared_task(bind=True, max_retries=PRICING_WAIT_RETRIES, time_limit=60, soft_time_limit=45)
@@ -83,10 +82,37 @@ def price_call(self, call_id: int) -> str:
     media bridge has written its last usage; it waits for that, within limits. Idempotent;
     an outage retries with backoff."""
     call = Call.objects.get(pk=call_id)
-    if call.answered_at and not call.media_ended_at and self.request.retries < self.max_retries:
+    # The follow-up reconciler sends calls that ended long ago: their bridge had its chance.
+    overdue = call.ended_at is not None and call.ended_at < timezone.now() - GRACE
+    waiting = call.answered_at and not call.media_ended_at and not overdue
+    if waiting and self.request.retries < self.max_retries:
         raise self.retry(countdown=5)
     priced = call_price(call_id=call_id)
     return str(priced.cost_total)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def reconcile_followups() -> dict:
+    """Redo the follow-ups of finished calls that a broker outage lost (beat, every
+    minute). See `calls.followups`."""
+    return followups_reconcile(at=timezone.now())
+
+
+@shared_task(time_limit=REQUEST_TIME_LIMIT, soft_time_limit=REQUEST_TIME_LIMIT - 10)
+def deliver_webhook(delivery_id: int) -> str:
+    """POST one event to the organisation's URL; safe to run twice (a claim makes one
+    sender). A refused event waits in the database for the sweep, not in the broker."""
+    return webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=45)
+def sweep_webhooks() -> int:
+    """Enqueue every webhook delivery that is due: retries, and events whose task was lost.
+    A delivery enqueued twice is sent once (the sender claims it)."""
+    due = webhook_deliveries_due(at=timezone.now())
+    for delivery_id in due:
+        enqueue("calls.tasks.deliver_webhook", args=[delivery_id])
+    return len(due)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

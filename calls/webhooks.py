@@ -26,11 +26,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
 from calls.models import Call, CallEvent, CallStatus, PhoneNumber
 from calls.public_urls import media_stream_url
 from calls.states import TERMINAL, IllegalTransition, call_transition
-from calls.tasks import call_finished
 from calls.telephony import twilio
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from django.db import transaction
 
-from calls.models import Call, CallStatus
+from calls.models import Call, CallStatus, WebhookEvent
 from calls.states import call_transition
+from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
 from campaigns.models import Campaign, Target
 
 S = Campaign.Status
@@ -91,6 +92,12 @@ def campaign_cancel(*, campaign_id: int, at: datetime) -> Campaign:
         _cancel_queued_calls(campaign, at=at, reason="campaign_cancelled", close_targets=True)
         campaign.targets.filter(status=Target.Status.PENDING).update(
             status=Target.Status.CLOSED, last_reason="campaign_cancelled", next_attempt_at=None
+        )
+        webhook_event_emit(
+            organization_id=campaign.organization_id,
+            event=WebhookEvent.CAMPAIGN_FINISHED,
+            payload=campaign_finished_payload(campaign),
+            at=at,
         )
     return campaign
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from calls.models import Call, CallStatus
+from calls.models import Call, CallStatus, WebhookEvent
+from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
 from campaigns.compliance import evaluate
 from campaigns.eligibility import facts_for_contacts
 from campaigns.models import Campaign, Target
@@ -141,6 +142,12 @@ def _complete_if_done(campaign: Campaign, *, at: datetime) -> None:
         campaign.status = Campaign.Status.COMPLETED
         campaign.finished_at = at
         campaign.save(update_fields=["status", "finished_at"])
+        webhook_event_emit(
+            organization_id=campaign.organization_id,
+            event=WebhookEvent.CAMPAIGN_FINISHED,
+            payload=campaign_finished_payload(campaign),
+            at=at,
+        )
 
 
 def _finish(campaign: Campaign, *, at: datetime, reason: str) -> None:

@@ -33,6 +33,8 @@ OPERATOR = {
         "call": ["view"],
         "callevent": ["view"],
         "turn": ["view"],
+        "webhookdelivery": ["view", "change"],
+        "webhookattempt": ["view"],
     },
 }
 
@@ -46,13 +48,17 @@ FINANCE = {
         "costentry": ["view"],
         "ratecard": ["view"],
         "phonenumber": ["view"],
+        "campaigndailycost": ["view"],
     },
 }
 
 # Admins do what operators and finance do, and run the organisation itself.
 ADMIN_ONLY = {
     "campaigns": {"organization": ["change"]},
-    "calls": {"phonenumber": ["add", "change", "delete"]},
+    "calls": {
+        "phonenumber": ["add", "change", "delete"],
+        "webhookendpoint": ["add", "change", "delete", "view"],
+    },
     "tenancy": {
         "membership": ["add", "change", "delete", "view"],
         "apikey": ["add", "change", "view"],

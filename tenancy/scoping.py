@@ -38,6 +38,10 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "calls.callevent": "call__organization",
     "calls.turn": "call__organization",
     "calls.costentry": "call__organization",
+    "calls.campaigndailycost": "organization",
+    "calls.webhookendpoint": "organization",
+    "calls.webhookdelivery": "organization",
+    "calls.webhookattempt": "delivery__organization",
     "calls.ratecard": None,  # the providers' prices, the same for every organisation
     "tenancy.membership": "organization",
     "tenancy.apikey": "organization",

@@ -1,4 +1,6 @@
-"""The Redis broker transport, with one fix: a worker survives a broker restart.
+"""The broker: a Redis transport that survives a broker restart, and an enqueue that a
+broker outage cannot break.
+
 
 When the broker connection drops, the worker closes it and reconnects. A task that finishes
 afterwards (tasks acknowledge late) acknowledges its message on the closed connection, and
@@ -8,10 +10,18 @@ thread and the prefork pool). Here a closed connection is a connection error whe
 handles those, and an acknowledgement on it is skipped: the message stays unacknowledged
 and is delivered again after the visibility timeout, which is safe because every task is
 idempotent.
+
+
+Every follow-up enqueued here depends on a fact already committed to the database, and a
+periodic job finds that fact again if the message is lost (`calls.followups` for finished
+calls, the webhook sweep for events). So a broker that cannot be reached is logged, not
+raised: the request or task that committed the fact still succeeds.
 """
 
 import logging
 
+from celery import current_app
+from kombu.exceptions import OperationalError
 from kombu.transport import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -44,3 +54,22 @@ class Channel(redis.Channel):
 
 class Transport(redis.Transport):
     Channel = Channel
+
+
+def enqueue(task_name: str, *, args: list, queue: str | None = None) -> bool:
+    """Send `task_name(*args)`; True if the broker took it, False (logged) if it could not
+    be reached."""
+    options = {"queue": queue} if queue else {}
+    try:
+        # No result is awaited: without ignore_result, sending subscribes to the result
+        # backend, which retries for many seconds when Redis is down.
+        current_app.send_task(task_name, args=args, ignore_result=True, **options)
+    except (OperationalError, OSError) as error:
+        log.error(
+            "Broker unreachable; %s%s not enqueued (the periodic reconciler will redo it): %s",
+            task_name,
+            tuple(args),
+            error,
+        )
+        return False
+    return True

@@ -27,6 +27,10 @@ app.conf.beat_schedule = {
     "resume-targeting-jobs": {"task": "campaigns.tasks.targeting_jobs_sweep", "schedule": 60.0},
     "reclaim-dials": {"task": "calls.tasks.reclaim_dials", "schedule": 10.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 15.0},
+    # Follow-ups of finished calls (settle, price) that a broker outage lost.
+    "reconcile-call-followups": {"task": "calls.tasks.reconcile_followups", "schedule": 60.0},
+    # Webhook retries, and events whose delivery task was lost.
+    "sweep-webhooks": {"task": "calls.tasks.sweep_webhooks", "schedule": 15.0},
 }
 
 app.conf.imports = ("voiceops.tasks",)

@@ -9,7 +9,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from calls.models import CallEvent, CostEntry, RateCard, Turn
+from calls.models import (
+    CallEvent,
+    CampaignDailyCost,
+    CostEntry,
+    RateCard,
+    Turn,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from campaigns.models import (
     ImportJob,
     Question,
@@ -91,6 +99,23 @@ def rows_of(organization, rate_card, *, phone_prefix: str) -> Organisation:
             rate_card=rate_card,
         ),
         "calls.ratecard": rate_card,
+        "calls.campaigndailycost": CampaignDailyCost.objects.create(
+            organization=organization,
+            campaign=campaign,
+            day=AT.date(),
+            calls=1,
+            cost_telephony=Decimal("0.014"),
+            cost_total=Decimal("0.014"),
+        ),
+        "calls.webhookendpoint": WebhookEndpoint.objects.create(
+            organization=organization, url=f"https://hooks.example.com/{phone_prefix}"
+        ),
+        "calls.webhookdelivery": WebhookDelivery.objects.create(
+            organization=organization,
+            event="call.completed",
+            payload={"call": call.pk},
+            created_at=AT,
+        ),
         "tenancy.apikey": api_key,
     }
     return Organisation(organization, rows)
