@@ -17,6 +17,7 @@ from calls.pacing import Bucket, wait_for_token
 from calls.public_urls import public_url
 from calls.states import call_transition
 from calls.telephony import twilio
+from campaigns.budgets import budget_reserve
 from campaigns.eligibility import target_decision
 from campaigns.models import Campaign
 
@@ -50,7 +51,9 @@ def call_claim(*, call_id: int, at: datetime, retrying: bool) -> Call | None:
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
         if call.status == CallStatus.QUEUED:
-            return call_transition(call_id=call_id, to=CallStatus.DIALING, at=at).call
+            claimed = call_transition(call_id=call_id, to=CallStatus.DIALING, at=at).call
+            # Reserve the call's estimate against its budgets, or defer it (over_budget).
+            return claimed if budget_reserve(call=claimed, at=at) else None
         if retrying and call.status == CallStatus.DIALING and not call.carrier_sid:
             return call
     return None

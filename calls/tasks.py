@@ -14,6 +14,7 @@ from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target, target_after_refusal
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
+from campaigns.budgets import budgets_enforce
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def price_call(self, call_id: int) -> str:
     if call.answered_at and not call.media_ended_at and self.request.retries < self.max_retries:
         raise self.retry(countdown=5)
     priced = call_price(call_id=call_id)
+    budgets_enforce(call_id=call_id, at=timezone.now())
     return str(priced.cost_total)
 
 

@@ -30,6 +30,7 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "campaigns.campaign": "organization",
     "campaigns.target": "campaign__organization",
     "campaigns.importjob": "organization",
+    "campaigns.budgetalert": "organization",
     "agents.agent": "organization",
     "calls.phonenumber": "organization",
     "calls.call": "organization",
