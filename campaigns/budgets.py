@@ -209,7 +209,7 @@ def budget_reserve(*, call: Call, at: datetime) -> bool:
     if call.direction != Call.Direction.OUTBOUND:
         return True
     organization = Organization.objects.select_for_update().get(pk=call.organization_id)
-    campaign = Campaign.objects.select_related("agent").get(target__calls=call)
+    campaign = Campaign.objects.select_related("agent").get(targets__calls=call)
     estimate = call_estimate(campaign=campaign)
     over = [
         usage

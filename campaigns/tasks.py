@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.tasks import dial
+from campaigns.budget_alerts import budget_alerts_notify_pending, budget_paused_campaigns_resume
 from campaigns.importing import ImportFileError, ImportReport, contacts_import
 from campaigns.models import ImportJob
 from campaigns.progress import campaign_progress_publish
@@ -163,3 +164,17 @@ def tick_campaign(campaign_id: int) -> dict:
     """One campaign's tick, run as soon as one of its calls ends, so the freed slot is
     filled at once instead of at the next beat."""
     return {"booked": _tick_campaign(campaign_id, at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def notify_budget_alerts() -> dict:
+    """Beat, every minute: send budget alerts whose email and push did not go out after they
+    were recorded (a crash, a mail server down). Safe to run twice: each is sent once."""
+    return {"sent": budget_alerts_notify_pending(at=timezone.now())}
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def resume_budget_paused_campaigns() -> dict:
+    """Beat, every minute: resume campaigns paused for a budget that has renewed (the
+    organisation's day or month turned) or been raised. Idempotent."""
+    return {"resumed": budget_paused_campaigns_resume(at=timezone.now())}
