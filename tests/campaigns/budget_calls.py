@@ -23,8 +23,7 @@ def campaign_with_booked_calls(
     campaign.agent.max_cost_per_call = cap
     campaign.agent.save(update_fields=["max_cost_per_call"])
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
-    booked: list[int] = []
-    campaign_tick(campaign_id=campaign.pk, at=at, enqueue_dial=booked.append)
+    booked = campaign_tick(campaign_id=campaign.pk, at=at, enqueue_dial=lambda call_id: None).calls
     assert len(booked) == count
     return campaign, booked
 
