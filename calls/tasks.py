@@ -8,6 +8,7 @@ from celery import current_app, shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from calls.carrier_prices import carrier_prices_poll
 from calls.costs import call_price
 from calls.dialing import DialLater, call_dial
 from calls.models import Call, CallEvent, CallStatus
@@ -143,3 +144,11 @@ def _close(call: Call, *, to: str, duration: int | None, reason: str) -> None:
             return
         if result.changed and to in TERMINAL:
             transaction.on_commit(lambda: call_finished(call.pk))
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def poll_carrier_prices() -> dict:
+    """Beat, every minute: fetch the carrier's price of ended calls that are due for a
+    check (see `calls.carrier_prices`). Safe to run twice: priced calls are left alone."""
+    checks = carrier_prices_poll(at=timezone.now())
+    return {"checked": len(checks), "priced": sum(check.priced for check in checks)}
