@@ -30,7 +30,7 @@ from calls.models import Call, CallStatus
 from calls.outcomes import target_after_refusal
 from calls.states import call_transition
 from campaigns.compliance import Reason
-from campaigns.models import BudgetAlert, Campaign, Organization, PauseReason
+from campaigns.models import BudgetAlert, Campaign, Organization
 
 log = logging.getLogger(__name__)
 
@@ -319,10 +319,3 @@ def campaigns_paid_by(budget: Budget) -> QuerySet:
     if budget.scope == Scope.CAMPAIGN:
         return running.filter(pk=budget.campaign_id)
     return running
-
-
-def is_budget_pause(campaign: Campaign) -> bool:
-    return (
-        campaign.status == Campaign.Status.PAUSED
-        and campaign.paused_reason == PauseReason.BUDGET_EXHAUSTED
-    )

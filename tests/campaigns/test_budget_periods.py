@@ -202,7 +202,11 @@ def test_a_notification_lost_with_its_worker_is_sent_by_the_beat_task_once(
     assert [message.to for message in mail.outbox] == [["ada@bayview.example"]]
 
 
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_PORT=1)
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    EMAIL_HOST="127.0.0.1",
+    EMAIL_PORT=1,
+)
 def test_an_alert_whose_email_fails_stays_pending_for_the_next_attempt(
     django_capture_on_commit_callbacks,
 ):
