@@ -177,7 +177,7 @@ def call_estimate(*, campaign: Campaign) -> Decimal:
     ).aggregate(average=Avg("cost_total"), count=Count("pk"))
     if history["count"] >= AVERAGE_AFTER_CALLS and history["average"] is not None:
         return Decimal(history["average"]).quantize(Decimal("0.000001"))
-    cap = campaign.agent.max_cost_per_call
+    cap = campaign.agent.max_cost_per_call if campaign.agent_id else None
     return cap if cap is not None else ZERO
 
 
