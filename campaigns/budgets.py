@@ -198,6 +198,23 @@ def budget_blocking(*, campaign: Campaign, at: datetime) -> tuple[bool, datetime
     return True, None if None in resets else max(resets)
 
 
+def budget_affordable_calls(*, campaign: Campaign, at: datetime) -> int | None:
+    """How many more calls the campaign's budgets can reserve now (None: no budget limits
+    it). Calls booked and not yet dialled count at the estimate they will reserve, so the
+    tick books no call that its dial would only defer."""
+    estimate = call_estimate(campaign=campaign)
+    affordable = None
+    for budget in budgets_applying(organization=campaign.organization, campaign=campaign, at=at):
+        usage = budget_usage(budget)
+        booked = budget.calls().filter(status=CallStatus.QUEUED, cost_reserved=0).count()
+        left = budget.limit - usage.spent - usage.reserved - booked * estimate
+        if estimate == 0 and left > 0:
+            continue  # calls estimated at nothing: this budget does not limit how many
+        fits = max(int(left // estimate), 0) if estimate > 0 else 0
+        affordable = fits if affordable is None else min(affordable, fits)
+    return affordable
+
+
 def budget_reserve(*, call: Call, at: datetime) -> bool:
     """Reserve the call's estimate against every budget it counts in, inside the transaction
     that claims the call. Returns False when a budget cannot take it: the call is then

@@ -24,7 +24,7 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
     from django.db import close_old_connections
 
     from calls.models import Call
-    from campaigns.models import Target
+    from campaigns.models import Campaign, Target
     from campaigns.scheduling import ACTIVE_CALL_STATUSES
 
     last_counts, last_printed = "", 0.0
@@ -36,11 +36,17 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
         )
         calls = Call.objects.filter(target__campaign_id=campaign_id)
         live = calls.filter(status__in=ACTIVE_CALL_STATUSES).count()
+        # Calls refused before the carrier had them (over budget, say) cost nothing to price.
         unpriced = (
-            calls.filter(priced_at__isnull=True).exclude(status__in=ACTIVE_CALL_STATUSES).count()
+            calls.filter(priced_at__isnull=True, carrier_sid__isnull=False)
+            .exclude(status__in=ACTIVE_CALL_STATUSES)
+            .count()
         )
         due_soon = Target.objects.filter(
-            campaign_id=campaign_id, status=Target.Status.PENDING, next_attempt_at__lte=now() + SOON
+            campaign_id=campaign_id,
+            campaign__status=Campaign.Status.RUNNING,  # a paused campaign calls nobody
+            status=Target.Status.PENDING,
+            next_attempt_at__lte=now() + SOON,
         ).count()
         counts = (
             f"targets: {targets['pending']} pending, {targets['calling']} calling, "

@@ -2,6 +2,7 @@
 the budget tests."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -15,16 +16,26 @@ from tests.factories import TUESDAY_AFTERNOON, reminder_campaign
 
 
 def campaign_with_booked_calls(
-    count: int, *, cap: str = "1.00", at: datetime = TUESDAY_AFTERNOON, **fields
+    count: int,
+    *,
+    cap: str = "1.00",
+    budget: str | None = None,
+    at: datetime = TUESDAY_AFTERNOON,
+    **fields,
 ) -> tuple[Campaign, list[int]]:
     """A launched campaign whose agent caps each call at `cap`, and `count` calls booked by
-    its tick and not yet dialled."""
+    its tick and not yet dialled; then its budget is set to `budget` (as an operator
+    lowering it, or another campaign spending the organisation's, leaves calls booked that
+    the budget can no longer hold)."""
     campaign = reminder_campaign(["confirm"] * count, max_concurrent_calls=count, **fields)
     campaign.agent.max_cost_per_call = cap
     campaign.agent.save(update_fields=["max_cost_per_call"])
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
     booked = campaign_tick(campaign_id=campaign.pk, at=at, enqueue_dial=lambda call_id: None).calls
     assert len(booked) == count
+    if budget is not None:
+        campaign.budget = Decimal(budget)
+        campaign.save(update_fields=["budget"])
     return campaign, booked
 
 
