@@ -110,6 +110,11 @@ def alert_body(alert: BudgetAlert) -> str:
         f"Held by calls in progress: {alert.reserved:.2f} {alert.currency}",
         "",
     ]
+    if alert.threshold == BudgetAlert.Threshold.EXHAUSTED and alert.spent < alert.budget:
+        lines[-1:-1] = [
+            f"Left: {alert.budget - alert.spent:.2f} {alert.currency}, less than another call "
+            "is expected to cost."
+        ]
     if alert.threshold == BudgetAlert.Threshold.EXHAUSTED:
         affected = (
             "The campaign is paused"

@@ -102,7 +102,7 @@ def test_an_organisation_budget_defers_dials_to_its_midnight_and_renews_there(
     assert len(placed_after) == 2
     assert Call.objects.filter(pk__in=placed_after, cost_reserved=Decimal("1.00")).count() == 2
     (still_waiting,) = Target.objects.filter(campaign=campaign, status=Target.Status.PENDING)
-    assert still_waiting.next_attempt_at == period["midnight"]
+    assert still_waiting.next_attempt_at == period["after"]  # due, waiting for room
 
 
 def test_a_day_is_the_organisations_day_not_utcs():
