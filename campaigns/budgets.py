@@ -5,7 +5,8 @@ may still cost (`reserved`: the estimate each call holds from its dial until it 
 A dial reserves its estimate inside the transaction that claims the call, under the
 organisation's row lock, so racing dials see each other's reservations: a dial whose
 spent + reserved + estimate would exceed any budget is deferred instead. Overshoot is then
-bounded by how far calls in flight exceed their estimates.
+bounded by how far calls in flight exceed their estimates. The tick books no more calls
+than the budgets can still reserve (`budget_affordable_calls`), so deferrals are rare.
 
 Days and months are the organisation's, in its time zone; a call counts in the period of
 its `created_at`. The campaign budget covers the campaign's whole life.
