@@ -301,11 +301,7 @@ def budgets_enforce(*, call_id: int, at: datetime) -> list[BudgetAlert]:
     for budget in budgets_applying(
         organization=call.organization, campaign=campaign, at=call.created_at
     ):
-        usage = budget_usage(budget)
-        for threshold in thresholds_reached(usage, estimate=estimate):
-            alert = budget_alert_raise(usage=usage, threshold=threshold, at=at)
-            if alert is not None:
-                raised.append(alert)
+        raised += _raise_reached(budget, estimate=estimate, at=at, raise_alert=budget_alert_raise)
     return raised
 
 
@@ -337,3 +333,49 @@ def campaigns_paid_by(budget: Budget) -> QuerySet:
     if budget.scope == Scope.CAMPAIGN:
         return running.filter(pk=budget.campaign_id)
     return running
+
+
+def budgets_enforce_all(*, at: datetime) -> list[BudgetAlert]:
+    """Check every budget in force now, whatever priced its calls: the periodic safety net
+    for a pricing run that died between writing its total and checking the budgets (a lost
+    worker, a broker outage). Safe to run any number of times, like `budgets_enforce`."""
+    from campaigns.budget_alerts import budget_alert_raise
+
+    raised = []
+    campaigns = Campaign.objects.filter(
+        status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED]
+    ).select_related("organization", "agent")
+    estimates: dict[int, list[Decimal]] = {}
+    for campaign in campaigns:
+        estimate = call_estimate(campaign=campaign)
+        estimates.setdefault(campaign.organization_id, []).append(estimate)
+        if campaign.budget is None:
+            continue
+        (budget,) = (
+            budget
+            for budget in budgets_applying(
+                organization=campaign.organization, campaign=campaign, at=at
+            )
+            if budget.scope == Scope.CAMPAIGN
+        )
+        raised += _raise_reached(budget, estimate=estimate, at=at, raise_alert=budget_alert_raise)
+    organizations = Organization.objects.filter(
+        Q(daily_budget__isnull=False) | Q(monthly_budget__isnull=False)
+    )
+    for organization in organizations:
+        # Exhausted when even the cheapest call of its campaigns no longer fits.
+        estimate = min(estimates.get(organization.pk, [ZERO]))
+        for budget in budgets_applying(organization=organization, campaign=None, at=at):
+            raised += _raise_reached(
+                budget, estimate=estimate, at=at, raise_alert=budget_alert_raise
+            )
+    return raised
+
+
+def _raise_reached(budget: Budget, *, estimate: Decimal, at: datetime, raise_alert) -> list:
+    usage = budget_usage(budget)
+    alerts = (
+        raise_alert(usage=usage, threshold=threshold, at=at)
+        for threshold in thresholds_reached(usage, estimate=estimate)
+    )
+    return [alert for alert in alerts if alert is not None]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calls.tasks import dial
 from campaigns.budget_alerts import budget_alerts_notify_pending, budget_paused_campaigns_resume
+from campaigns.budgets import budgets_enforce_all
 from campaigns.importing import ImportFileError, ImportReport, contacts_import
 from campaigns.models import ImportJob
 from campaigns.progress import campaign_progress_publish
@@ -178,3 +179,10 @@ def resume_budget_paused_campaigns() -> dict:
     """Beat, every minute: resume campaigns paused for a budget that has renewed (the
     organisation's day or month turned) or been raised. Idempotent."""
     return {"resumed": budget_paused_campaigns_resume(at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def enforce_budgets() -> dict:
+    """Beat, every minute: check every budget in force (alerts, pause), in case a pricing
+    run died before it did. Idempotent: each alert is recorded once."""
+    return {"alerts": len(budgets_enforce_all(at=timezone.now()))}

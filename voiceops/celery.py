@@ -26,6 +26,7 @@ app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
     "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
     "poll-carrier-prices": {"task": "calls.tasks.poll_carrier_prices", "schedule": 60.0},
+    "enforce-budgets": {"task": "campaigns.tasks.enforce_budgets", "schedule": 60.0},
     "notify-budget-alerts": {"task": "campaigns.tasks.notify_budget_alerts", "schedule": 60.0},
     "resume-budget-paused-campaigns": {
         "task": "campaigns.tasks.resume_budget_paused_campaigns",

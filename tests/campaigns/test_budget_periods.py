@@ -13,7 +13,7 @@ from calls.costs import call_price
 from calls.dialing import call_claim
 from calls.models import Call, CallStatus
 from campaigns.budget_alerts import budget_alerts_notify_pending, budget_paused_campaigns_resume
-from campaigns.budgets import budgets_enforce, period_bounds
+from campaigns.budgets import budgets_enforce, budgets_enforce_all, period_bounds
 from campaigns.lifecycle import campaign_pause
 from campaigns.models import BudgetAlert, Campaign, Target
 from campaigns.scheduling import campaign_tick
@@ -230,3 +230,26 @@ def test_an_operator_pause_is_not_resumed_by_the_budget_task():
     assert campaign.paused_reason == "operator"
 
     assert budget_paused_campaigns_resume(at=datetime.now(UTC)) == []
+
+
+def test_the_periodic_check_catches_budgets_a_lost_pricing_run_never_checked(
+    django_capture_on_commit_callbacks,
+):
+    # Priced, but the worker died before checking the budgets.
+    campaign, _ = campaign_at_81_percent()
+    organization = campaign.organization
+    organization.daily_budget = Decimal("1.00")  # 1.011 spent today: used up
+    organization.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        raised = budgets_enforce_all(at=datetime.now(UTC))
+        again = budgets_enforce_all(at=datetime.now(UTC))
+
+    assert sorted((alert.scope, alert.threshold) for alert in raised) == [
+        ("campaign", 80),
+        ("daily", 80),
+        ("daily", 100),
+    ]
+    assert again == []
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.paused_reason) == ("paused", "budget_exhausted")
