@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
     Call,
     CallEvent,
@@ -22,7 +23,32 @@ COST_FIELDS = [
     "cost_total",
     "currency",
     "priced_at",
+    "cost_reserved",
+    "carrier_price",
+    "carrier_price_unit",
+    "carrier_price_checks",
+    "carrier_price_next_check_at",
 ]
+
+
+class CarrierPriceFilter(admin.SimpleListFilter):
+    """Calls by how the carrier's own price compares with our estimate of it."""
+
+    title = "carrier price"
+    parameter_name = "carrier_price"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("differs", f"Differs from our estimate by more than {TOLERANCE * 100:.0f} cent"),
+            ("awaiting", "Not priced by the carrier yet"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "differs":
+            return calls_with_carrier_price_mismatch(calls=queryset)
+        if self.value() == "awaiting":
+            return queryset.filter(carrier_sid__isnull=False, carrier_price__isnull=True)
+        return queryset
 
 
 def can_read_costs(request) -> bool:
@@ -101,8 +127,13 @@ class CallAdmin(SystemWrittenAdmin):
 
     def get_list_display(self, request):
         if can_read_costs(request):
-            return [*self.list_display, "cost_total"]
+            return [*self.list_display, "cost_total", "cost_telephony", "carrier_price"]
         return self.list_display
+
+    def get_list_filter(self, request):
+        if can_read_costs(request):
+            return [*self.list_filter, CarrierPriceFilter]
+        return self.list_filter
 
     def get_fields(self, request, obj=None):
         fields = [field.name for field in Call._meta.fields if field.name != "id"]

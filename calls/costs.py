@@ -222,9 +222,11 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
         call.cost_analysis = totals["analysis"]
         call.cost_total = sum(totals.values(), Decimal(0))
         call.priced_at = at or timezone.now()
+        call.cost_reserved = Decimal(0)  # the budget now counts the real total instead
         call.save(
             update_fields=[
                 "cost_telephony", "cost_model", "cost_analysis", "cost_total", "priced_at",
+                "cost_reserved",
             ]
         )  # fmt: skip
         daily_cost_add(

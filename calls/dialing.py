@@ -18,6 +18,7 @@ from calls.pacing import Bucket, wait_for_token
 from calls.public_urls import public_url
 from calls.states import call_transition
 from calls.telephony import twilio
+from campaigns.budgets import budget_reserve
 from campaigns.eligibility import target_decision
 from campaigns.models import Campaign
 
@@ -71,6 +72,10 @@ def call_claim(*, call_id: int, at: datetime) -> DialClaim | None:
             call = call_transition(
                 call_id=call_id, to=CallStatus.DIALING, at=at, dial_lease_until=lease_until
             ).call
+            # Reserve the call's estimate against its budgets, or defer it (over_budget). A
+            # re-claim after a lease expired keeps the reservation made here.
+            if not budget_reserve(call=call, at=at):
+                return None
             return DialClaim(call=call, lease_until=lease_until)
         claimable = (
             call.status == CallStatus.DIALING

@@ -158,6 +158,18 @@ class Call(models.Model):
     # With `priced_at`, what the follow-up reconciler reads to redo work a broker outage lost.
     settled_at = models.DateTimeField(null=True, blank=True)
 
+    # Budget held from the dial until the call is priced (campaigns.budgets).
+    cost_reserved = models.DecimalField(
+        "reserved for budgets", **money, default=0, help_text="Estimate held until priced."
+    )
+
+    # The carrier's own price for the call, which it fills in minutes after the call ends
+    # (calls.carrier_prices polls for it), kept beside our telephony estimate.
+    carrier_price = models.DecimalField(**money, null=True, blank=True)
+    carrier_price_unit = models.CharField(max_length=3, blank=True)
+    carrier_price_checks = models.PositiveSmallIntegerField(default=0)
+    carrier_price_next_check_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -182,6 +194,12 @@ class Call(models.Model):
                 fields=["ended_at"],
                 condition=Q(ended_at__isnull=False, settled_at__isnull=True),
                 name="call_ended_unsettled",
+            ),
+            # "Ended calls still waiting for the carrier's price": the price poller's query.
+            models.Index(
+                fields=["ended_at"],
+                condition=Q(carrier_price__isnull=True, carrier_sid__isnull=False),
+                name="call_carrier_price_due_idx",
             ),
         ]
 

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from calls.carrier_prices import carrier_prices_poll
 from calls.costs import call_price
 from calls.dialing import (
     RING_TIMEOUT_SECONDS,
@@ -23,6 +24,7 @@ from calls.outcomes import call_settle_target
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
 from calls.webhooks_out import webhook_deliveries_due, webhook_delivery_send
+from campaigns.budgets import budgets_enforce
 from voiceops.broker import enqueue
 from voiceops.retries import OUTAGE_MAX_RETRIES, retries_on_outage
 
@@ -88,6 +90,7 @@ def price_call(self, call_id: int) -> str:
     if waiting and self.request.retries < self.max_retries:
         raise self.retry(countdown=5)
     priced = call_price(call_id=call_id)
+    budgets_enforce(call_id=call_id, at=timezone.now())
     return str(priced.cost_total)
 
 
@@ -197,3 +200,11 @@ def _close(call: Call, *, to: str, duration: int | None, reason: str) -> None:
             return
         if result.changed and to in TERMINAL:
             transaction.on_commit(lambda: call_finished(call.pk))
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def poll_carrier_prices() -> dict:
+    """Beat, every minute: fetch the carrier's price of ended calls that are due for a
+    check (see `calls.carrier_prices`). Safe to run twice: priced calls are left alone."""
+    checks = carrier_prices_poll(at=timezone.now())
+    return {"checked": len(checks), "priced": sum(check.priced for check in checks)}

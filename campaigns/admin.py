@@ -20,6 +20,7 @@ from campaigns.admin_targeting import (
     targeting_progress_view,
 )
 from campaigns.models import (
+    BudgetAlert,
     Campaign,
     Consent,
     Contact,
@@ -271,13 +272,22 @@ class SurveyAdmin(ScopedAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(ScopedAdmin):
-    list_display = ["name", "kind", "purpose", "status", "organization", "launched_at"]
-    list_filter = ["status", "kind", "purpose", "organization"]
+    list_display = [
+        "name",
+        "kind",
+        "purpose",
+        "status",
+        "paused_reason",
+        "organization",
+        "launched_at",
+    ]
+    list_filter = ["status", "paused_reason", "kind", "purpose", "organization"]
     search_fields = ["name"]
     readonly_fields = [
         "status",
         "launched_at",
         "paused_at",
+        "paused_reason",
         "finished_at",
         "created_by",
         "created_at",
@@ -451,3 +461,35 @@ class TargetingJobAdmin(ScopedAdmin):
 class QuestionAdmin(ScopedAdmin):
     list_display = ["survey", "position", "kind", "text"]
     list_filter = ["survey", "kind"]
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(admin.ModelAdmin):
+    """Budgets that reached 80 % or 100 %, one row per budget, period and threshold. Written
+    by the system; finance and admins read them, each in their own organisation."""
+
+    list_display = [
+        "created_at",
+        "scope",
+        "campaign",
+        "period",
+        "threshold",
+        "spent",
+        "budget",
+        "currency",
+        "notified_at",
+    ]
+    list_filter = ["scope", "threshold"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return scoped(super().get_queryset(request), tenant_of(request)).select_related("campaign")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

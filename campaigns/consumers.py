@@ -1,10 +1,11 @@
-"""Live campaign progress for operators and finance, over a WebSocket."""
+"""Live campaign progress for operators and finance, and the organisation's budget alerts,
+over WebSockets."""
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_group_name, campaign_progress
+from campaigns.selectors import campaign_group_name, campaign_progress, organization_group_name
 from tenancy.scoping import scoped, tenant_for_user
 
 CLOSE_FORBIDDEN = 4403
@@ -64,3 +65,37 @@ class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
 
     async def campaign_progress(self, event):
         await self.send_json({"type": "progress", **event["progress"]})
+
+
+@database_sync_to_async
+def _dashboard_organization(user, session) -> int | None:
+    """The organisation whose budget alerts the user may watch (their current one), else
+    None. Budget alerts are cost figures: finance and admins only."""
+    tenant = tenant_for_user(user, session)
+    if tenant.organization is None or not tenant.has_perm("campaigns.view_budgetalert"):
+        return None
+    return tenant.organization.pk
+
+
+class OrganizationDashboardConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes the current organisation's budget alerts (80 % and 100 %) as they happen."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        organization_id = await _dashboard_organization(user, self.scope.get("session"))
+        if organization_id is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = organization_group_name(organization_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def budget_alert(self, event):
+        await self.send_json({"type": "budget_alert", **event["alert"]})

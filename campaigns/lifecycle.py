@@ -7,7 +7,8 @@ from django.db import transaction
 from calls.models import Call, CallStatus, WebhookEvent
 from calls.states import call_transition
 from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
-from campaigns.models import Campaign, Target
+from campaigns.compliance import Reason
+from campaigns.models import Campaign, PauseReason, Target
 
 S = Campaign.Status
 
@@ -61,14 +62,17 @@ def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> C
     return campaign
 
 
-def campaign_pause(*, campaign_id: int, at: datetime) -> Campaign:
+def campaign_pause(
+    *, campaign_id: int, at: datetime, reason: str = PauseReason.OPERATOR
+) -> Campaign:
     """Stop new dials at once; calls already placed finish. Calls queued but not yet dialed
-    are cancelled and their targets wait for the resume."""
+    are cancelled and their targets wait for the resume. `reason` is shown in the admin."""
     with transaction.atomic():
         campaign = _locked(campaign_id, "pause")
         campaign.status = S.PAUSED
         campaign.paused_at = at
-        campaign.save(update_fields=["status", "paused_at"])
+        campaign.paused_reason = reason
+        campaign.save(update_fields=["status", "paused_at", "paused_reason"])
         _cancel_queued_calls(campaign, at=at, reason="campaign_paused", close_targets=False)
     return campaign
 
@@ -78,7 +82,12 @@ def campaign_resume(*, campaign_id: int, at: datetime) -> Campaign:
         campaign = _locked(campaign_id, "resume")
         campaign.status = S.RUNNING
         campaign.paused_at = None
-        campaign.save(update_fields=["status", "paused_at"])
+        campaign.paused_reason = ""
+        campaign.save(update_fields=["status", "paused_at", "paused_reason"])
+        # Targets put off for the budget are due again: the dial re-checks every budget.
+        campaign.targets.filter(status=Target.Status.PENDING, last_reason=Reason.BUDGET).update(
+            next_attempt_at=at
+        )
     return campaign
 
 

@@ -53,6 +53,7 @@ class Purpose(models.TextChoices):
 
 
 money = {"max_digits": 12, "decimal_places": 4}
+ledger_money = {"max_digits": 14, "decimal_places": 6}  # sums of call costs, as calls store them
 
 
 class Organization(models.Model):
@@ -277,6 +278,11 @@ def default_retry_delays():
     return {"no_answer": 4 * 3600, "busy": 1800, "failed": 3600, "voicemail": 24 * 3600}
 
 
+class PauseReason(models.TextChoices):
+    OPERATOR = "operator", "Paused by an operator"
+    BUDGET_EXHAUSTED = "budget_exhausted", "Budget exhausted"
+
+
 class Campaign(models.Model):
     class Kind(models.TextChoices):
         REMINDER = "reminder", "Reminder"
@@ -323,6 +329,9 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(
+        "why paused", max_length=20, choices=PauseReason.choices, blank=True
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -582,3 +591,66 @@ class TargetingJob(models.Model):
         if not self.total:
             return 100 if self.is_finished else 0
         return min(100, round(100 * self.processed / self.total))
+
+
+class BudgetAlert(models.Model):
+    """A budget reached 80 % or 100 % in one period. Unique per budget, period and threshold,
+    so racing workers record (and notify) it once."""
+
+    class Scope(models.TextChoices):
+        CAMPAIGN = "campaign", "Campaign budget"
+        DAILY = "daily", "Daily budget"
+        MONTHLY = "monthly", "Monthly budget"
+
+    class Threshold(models.IntegerChoices):
+        WARNING = 80, "80 %"
+        EXHAUSTED = 100, "100 %"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="budget_alerts"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="budget_alerts"
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    period = models.CharField(
+        max_length=10, blank=True, help_text="The day or month, in the organisation's time zone."
+    )
+    threshold = models.PositiveSmallIntegerField(choices=Threshold.choices)
+    budget = models.DecimalField(**ledger_money)
+    spent = models.DecimalField(**ledger_money)
+    reserved = models.DecimalField(
+        **ledger_money, default=0, help_text="Held by calls in flight when the alert was raised."
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField()
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email and the live push went out."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "scope", "campaign", "period", "threshold"],
+                nulls_distinct=False,
+                name="budget_alert_once_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="campaign", campaign__isnull=False)
+                | ~Q(scope="campaign") & Q(campaign__isnull=True),
+                name="budget_alert_campaign_scope_names_campaign",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="budget_alert_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        where = f" of {self.campaign}" if self.campaign_id else ""
+        period = f" ({self.period})" if self.period else ""
+        return f"{self.get_scope_display()}{where}{period}: {self.threshold} %"

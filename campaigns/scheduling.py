@@ -12,6 +12,7 @@ from django.db import transaction
 
 from calls.models import Call, CallStatus, WebhookEvent
 from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
+from campaigns.budgets import budget_affordable_calls
 from campaigns.compliance import evaluate
 from campaigns.eligibility import facts_for_contacts
 from campaigns.models import Campaign, Target
@@ -76,6 +77,9 @@ def campaign_tick(*, campaign_id: int, at: datetime, enqueue_dial) -> TickReport
             return report
 
         free = campaign.max_concurrent_calls - active_calls(campaign.pk)
+        affordable = budget_affordable_calls(campaign=campaign, at=at)
+        if affordable is not None:
+            free = min(free, affordable)  # the rest wait for calls in flight to be priced
         due = list(
             Target.objects.filter(
                 campaign=campaign, status=Target.Status.PENDING, next_attempt_at__lte=at

@@ -61,6 +61,11 @@ def campaign_spend(*, campaign_id: int) -> dict:
     }
 
 
+def organization_group_name(organization_id: int) -> str:
+    """The Channels group of an organisation's dashboards (budget alerts)."""
+    return f"organization-{organization_id}"
+
+
 def campaign_group_name(campaign_id: int) -> str:
     """The Channels group that receives a campaign's live progress."""
     return f"campaign-{campaign_id}"

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.tasks import dial
+from campaigns.budget_alerts import budget_alerts_notify_pending, budget_paused_campaigns_resume
+from campaigns.budgets import budgets_enforce_all
 from campaigns.importing import (
     ImportFileError,
     ImportReport,
@@ -192,3 +194,24 @@ def targeting_jobs_sweep() -> dict:
     from campaigns.targeting import targeting_jobs_resume
 
     return {"resumed": targeting_jobs_resume(at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def notify_budget_alerts() -> dict:
+    """Beat, every minute: send budget alerts whose email and push did not go out after they
+    were recorded (a crash, a mail server down). Safe to run twice: each is sent once."""
+    return {"sent": budget_alerts_notify_pending(at=timezone.now())}
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def resume_budget_paused_campaigns() -> dict:
+    """Beat, every minute: resume campaigns paused for a budget that has renewed (the
+    organisation's day or month turned) or been raised. Idempotent."""
+    return {"resumed": budget_paused_campaigns_resume(at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def enforce_budgets() -> dict:
+    """Beat, every minute: check every budget in force (alerts, pause), in case a pricing
+    run died before it did. Idempotent: each alert is recorded once."""
+    return {"alerts": len(budgets_enforce_all(at=timezone.now()))}

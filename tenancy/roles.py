@@ -39,7 +39,7 @@ OPERATOR = {
 }
 
 FINANCE = {
-    "campaigns": {"organization": ["view"], "campaign": ["view"]},
+    "campaigns": {"organization": ["view"], "campaign": ["view"], "budgetalert": ["view"]},
     "agents": {"agent": ["view"]},
     "calls": {
         "call": ["view"],

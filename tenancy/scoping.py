@@ -32,6 +32,7 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "campaigns.importjob": "organization",
     "campaigns.targetingjob": "organization",
     "campaigns.importedcontact": "import_job__organization",
+    "campaigns.budgetalert": "organization",
     "agents.agent": "organization",
     "calls.phonenumber": "organization",
     "calls.call": "organization",

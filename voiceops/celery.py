@@ -31,6 +31,13 @@ app.conf.beat_schedule = {
     "reconcile-call-followups": {"task": "calls.tasks.reconcile_followups", "schedule": 60.0},
     # Webhook retries, and events whose delivery task was lost.
     "sweep-webhooks": {"task": "calls.tasks.sweep_webhooks", "schedule": 15.0},
+    "poll-carrier-prices": {"task": "calls.tasks.poll_carrier_prices", "schedule": 60.0},
+    "enforce-budgets": {"task": "campaigns.tasks.enforce_budgets", "schedule": 60.0},
+    "notify-budget-alerts": {"task": "campaigns.tasks.notify_budget_alerts", "schedule": 60.0},
+    "resume-budget-paused-campaigns": {
+        "task": "campaigns.tasks.resume_budget_paused_campaigns",
+        "schedule": 60.0,
+    },
 }
 
 app.conf.imports = ("voiceops.tasks",)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import django
+from django.db.models import Q
 
 # Targets due again within this long are waited for; later retries end the demo's wait.
 SOON = timedelta(minutes=3)
@@ -23,7 +24,7 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
     from django.db import close_old_connections
 
     from calls.models import Call
-    from campaigns.models import Target
+    from campaigns.models import Campaign, Target
     from campaigns.scheduling import ACTIVE_CALL_STATUSES
 
     last_counts, last_printed = "", 0.0
@@ -35,11 +36,17 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
         )
         calls = Call.objects.filter(target__campaign_id=campaign_id)
         live = calls.filter(status__in=ACTIVE_CALL_STATUSES).count()
+        # Calls refused before the carrier had them (over budget, say) cost nothing to price.
         unpriced = (
-            calls.filter(priced_at__isnull=True).exclude(status__in=ACTIVE_CALL_STATUSES).count()
+            calls.filter(priced_at__isnull=True, carrier_sid__isnull=False)
+            .exclude(status__in=ACTIVE_CALL_STATUSES)
+            .count()
         )
         due_soon = Target.objects.filter(
-            campaign_id=campaign_id, status=Target.Status.PENDING, next_attempt_at__lte=now() + SOON
+            campaign_id=campaign_id,
+            campaign__status=Campaign.Status.RUNNING,  # a paused campaign calls nobody
+            status=Target.Status.PENDING,
+            next_attempt_at__lte=now() + SOON,
         ).count()
         counts = (
             f"targets: {targets['pending']} pending, {targets['calling']} calling, "
@@ -53,6 +60,7 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
             break
         time.sleep(poll_seconds)
     print_results(campaign_id=campaign_id)
+    print_budget_alerts(campaign_id=campaign_id)
 
 
 def _local(at: datetime | None, zones: list[str]) -> str:
@@ -95,4 +103,31 @@ def print_results(*, campaign_id: int) -> None:
             when = f", next attempt {target.next_attempt_at:%H:%M} UTC ({_local(target.next_attempt_at, zones)})"
         print(
             f"  {target.contact.name:<15} {target.status}: {target.last_reason or target.outcome}{when}"
+        )
+
+
+def print_budget_alerts(*, campaign_id: int) -> None:
+    """The budgets the campaign reached, each alert once, and who was told."""
+    from campaigns.budget_alerts import alert_recipients
+    from campaigns.models import BudgetAlert, Campaign
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    alerts = BudgetAlert.objects.filter(organization_id=campaign.organization_id).filter(
+        Q(campaign_id=campaign_id) | Q(campaign__isnull=True, created_at__gte=campaign.created_at)
+    )
+    print("\nBudget alerts")
+    if not alerts.exists():
+        print("  none")
+    for alert in alerts.order_by("created_at", "threshold"):
+        print(
+            f"  [{alert.created_at:%H:%M:%S} UTC] {alert.get_scope_display()}"
+            f"{' ' + alert.period if alert.period else ''}: {alert.threshold} % "
+            f"(spent ${alert.spent:.4f} of ${alert.budget:.2f})"
+        )
+    recipients = alert_recipients(campaign.organization_id)
+    if alerts.exists() and recipients:
+        print(f"  emailed to {', '.join(recipients)} (printed in the worker's log)")
+    if campaign.paused_reason:
+        print(
+            f"  campaign {campaign.get_status_display().lower()}: {campaign.get_paused_reason_display()}"
         )

@@ -7,12 +7,14 @@ Safe to run again: the organisation, agent and contacts are reused, a new campai
 
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceops.settings")
 django.setup()
 
+from django.contrib.auth.models import User  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -21,8 +23,14 @@ from calls.models import PhoneNumber  # noqa: E402
 from campaigns.lifecycle import campaign_cancel, campaign_launch  # noqa: E402
 from campaigns.models import Campaign, Consent, Contact, Organization  # noqa: E402
 from campaigns.targeting import campaign_add_targets  # noqa: E402
+from tenancy.models import Membership  # noqa: E402
+from tenancy.roles import Role  # noqa: E402
 
 CALLER_ID = "+12025550100"  # the number the sandbox carrier owns
+# A campaign budget the demo reaches (its calls cost about 0.65 in all), so the report shows
+# its budget alerts and the pause at 100 %; the per-call cap is the dial's first estimate.
+DEMO_BUDGET = "0.50"
+DEMO_CALL_CAP = "0.15"
 
 # (name, number, state): the last two digits choose the sandbox persona who answers.
 CONTACTS = [
@@ -63,8 +71,17 @@ def seed(*, at: datetime) -> Campaign:
             "tools": [Tool.END_CALL, Tool.RECORD_OUTCOME, Tool.OPT_OUT, Tool.SCHEDULE_CALLBACK],
             "voicemail_message": "This is Bayview Dental with a reminder about your "
             "upcoming appointment. Please call us back. Goodbye.",
-            "max_cost_per_call": "0.50",
+            "max_cost_per_call": DEMO_CALL_CAP,
         },
+    )
+    if agent.max_cost_per_call != Decimal(DEMO_CALL_CAP):  # a database seeded before
+        agent.max_cost_per_call = DEMO_CALL_CAP
+        agent.save(update_fields=["max_cost_per_call"])
+    finance, _ = User.objects.get_or_create(
+        username="finance", defaults={"email": "finance@bayview-dental.example"}
+    )
+    Membership.objects.get_or_create(
+        user=finance, organization=organization, defaults={"role": Role.FINANCE}
     )
     number, _ = PhoneNumber.objects.get_or_create(
         number=CALLER_ID,
@@ -113,7 +130,7 @@ def seed(*, at: datetime) -> Campaign:
         caller_id=number,
         max_concurrent_calls=6,
         calls_per_second=1,
-        budget="5.00",
+        budget=DEMO_BUDGET,
     )
     campaign_add_targets(
         campaign_id=campaign.pk, contact_ids=[contact.pk for contact in contacts], run_at_once=True

@@ -226,6 +226,21 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Email (budget alerts to finance and admins): SMTP when EMAIL_HOST is set, else printed to
+# the console, as in the demo.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "VoiceOps <voiceops@localhost>")
+
 # Celery (voiceops/celery.py reads every CELERY_* name). Without Redis, the demo uses a
 # filesystem broker that the web, worker and beat processes share on one machine.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"

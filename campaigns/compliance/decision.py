@@ -29,7 +29,7 @@ class Reason(StrEnum):
     HOLIDAY = "holiday"
     FREQUENCY_CAP = "frequency_cap"
     CAMPAIGN_WINDOW = "campaign_window"
-    BUDGET = "budget"
+    BUDGET = "over_budget"
 
 
 @dataclass(frozen=True, slots=True)
