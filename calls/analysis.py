@@ -155,9 +155,10 @@ def transcript_text(turns: list[Turn]) -> str:
     it, so nothing a contact says can end the transcript early or pose as the agent."""
     lines = []
     for turn in turns:
-        text = " ".join(turn.text.split())
+        text = turn.text
         for delimiter in (TRANSCRIPT_START, TRANSCRIPT_END):
-            text = text.replace(delimiter, "")
+            text = text.replace(delimiter, " ")
+        text = " ".join(text.split())
         lines.append(f"{'Agent' if turn.speaker == Turn.Speaker.AGENT else 'Caller'}: {text}")
     return "\n".join(lines)
 
