@@ -150,6 +150,12 @@ def print_analysis(*, campaign) -> None:
             print(f"{'':18}Callback requested for {call.callback_requested_at:%a %d %b %H:%M %Z}")
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def print_survey(*, campaign) -> None:
     """Each question's answers, per call and tallied."""
     from calls.models import SurveyAnswer
@@ -162,10 +168,12 @@ def print_survey(*, campaign) -> None:
     print(f"\nSurvey answers ({campaign.survey.name})")
     for question in campaign.survey.questions.order_by("position"):
         counts = ", ".join(
-            f"{value}: {calls}" for value, calls in tallies.get(question.pk, {}).items()
+            f"{_shown(value)}: {calls}" for value, calls in tallies.get(question.pk, {}).items()
         )
         print(f"  {question.position}. {question.text} [{question.get_kind_display()}]")
         for answer in answers.filter(question=question):
-            note = f" (analysis heard {answer.analysis_value})" if answer.is_disputed else ""
-            print(f"{'':6}{answer.call.target.contact.name}: {answer.value}{note}")
+            note = (
+                f" (analysis heard {_shown(answer.analysis_value)})" if answer.is_disputed else ""
+            )
+            print(f"{'':6}{answer.call.target.contact.name}: {_shown(answer.value)}{note}")
         print(f"{'':6}tally over every call of this survey: {counts or 'no answers'}")
