@@ -220,6 +220,40 @@ def running_cost(*, rates: Rates, answered_seconds: float, amd: bool, usage: Usa
     return total
 
 
+LEDGER_FIELDS = ["quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
+
+
+def _ledger_write(call: Call, lines: list[Line]) -> None:
+    """Make the call's entries exactly `lines`, in a few statements: the call's row lock is
+    held, so nothing else writes them meanwhile."""
+    existing = {entry.component: entry for entry in CostEntry.objects.filter(call=call)}
+    wanted = {line.component for line in lines}
+    stale = [entry.pk for component, entry in existing.items() if component not in wanted]
+    if stale:
+        CostEntry.objects.filter(pk__in=stale).delete()
+    changed, added = [], []
+    for line in lines:
+        values = {
+            "quantity": line.quantity,
+            "unit": line.rate.unit,
+            "unit_price": line.rate.price,
+            "amount": line.amount,
+            "currency": line.rate.currency,
+            "rate_card_id": line.rate.pk,
+        }
+        entry = existing.get(line.component)
+        if entry is None:
+            added.append(CostEntry(call=call, component=line.component, **values))
+        elif any(getattr(entry, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(entry, name, value)
+            changed.append(entry)
+    if changed:
+        CostEntry.objects.bulk_update(changed, LEDGER_FIELDS)
+    if added:
+        CostEntry.objects.bulk_create(added)
+
+
 def call_price(*, call_id: int, at: datetime | None = None) -> Call:
     """Write the call's cost ledger and totals from the rate card in force at its start.
 
@@ -241,22 +275,7 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
             analysis=(call.analysis_input_tokens, call.analysis_output_tokens),
             at=priced_at,
         )
-        CostEntry.objects.filter(call=call).exclude(
-            component__in=[line.component for line in lines]
-        ).delete()
-        for line in lines:
-            CostEntry.objects.update_or_create(
-                call=call,
-                component=line.component,
-                defaults={
-                    "quantity": line.quantity,
-                    "unit": line.rate.unit,
-                    "unit_price": line.rate.price,
-                    "amount": line.amount,
-                    "currency": line.rate.currency,
-                    "rate_card": line.rate,
-                },
-            )
+        _ledger_write(call, lines)
         totals = {"telephony": Decimal(0), "model": Decimal(0), "analysis": Decimal(0)}
         for line in lines:
             if line.component in TELEPHONY:
