@@ -235,7 +235,8 @@ def analysis_request(*, messages: list[dict], schema: dict, model: str) -> Analy
         raise AnalysisRejected(
             "The analysis answer does not match its schema: " + "; ".join(errors) + ".", **tokens
         )
-    return AnalysisReply(answer=answer, model=completion.model or model, **tokens)
+    # The model asked for, not the dated snapshot the API reports: rate-card rows name it.
+    return AnalysisReply(answer=answer, model=model, **tokens)
 
 
 # The service.

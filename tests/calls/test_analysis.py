@@ -373,3 +373,17 @@ def test_the_sandbox_answers_with_the_sdks_own_types(model_server):
         f"question_{questions[3].pk}": None,
     }
     assert completion.usage.prompt_tokens > 0
+
+
+def test_calls_awaiting_analysis_are_the_answered_priced_ones_with_a_transcript(model_server):
+    from calls.analysis import calls_awaiting_analysis
+
+    priced = ANSWERED + timedelta(minutes=1)
+    waiting = finished_call(REMINDER, priced_at=priced)
+    finished_call(REMINDER)  # not priced yet: analysis follows pricing
+    finished_call([], priced_at=priced)  # nothing to analyse
+    finished_call(REMINDER, priced_at=priced, analysis_error="The analysis model refused: no.")
+    analysed = finished_call(REMINDER, priced_at=priced)
+    call_analyze(call_id=analysed.pk)
+
+    assert list(calls_awaiting_analysis()) == [waiting]
