@@ -387,3 +387,12 @@ def test_calls_awaiting_analysis_are_the_answered_priced_ones_with_a_transcript(
     call_analyze(call_id=analysed.pk)
 
     assert list(calls_awaiting_analysis()) == [waiting]
+
+
+def test_retries_back_off_doubling_from_five_seconds_or_as_the_model_asks():
+    from calls.tasks import ANALYSIS_MAX_BACKOFF_SECONDS, analysis_backoff
+
+    assert [analysis_backoff(retries) for retries in range(4)] == [5, 10, 20, 40]
+    assert analysis_backoff(10) == ANALYSIS_MAX_BACKOFF_SECONDS
+    assert analysis_backoff(0, retry_after=1.5) == 1.5
+    assert analysis_backoff(0, retry_after=3600) == ANALYSIS_MAX_BACKOFF_SECONDS
