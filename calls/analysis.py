@@ -29,7 +29,6 @@ from calls.models import Call, CallStatus, Sentiment, Turn
 from calls.survey_answers import survey_answers_from_analysis
 from campaigns.models import Campaign, Question
 
-REQUEST_TIMEOUT_SECONDS = 30.0
 SCHEMA_NAME = "call_analysis"
 SURVEY_OUTCOMES = ("survey_completed", "survey_partial")
 # Outcomes every call may have besides those its agent can record.
@@ -179,9 +178,7 @@ def analysis_messages(*, turns: list[Turn]) -> list[dict]:
 @functools.lru_cache(maxsize=4)
 def _client(api_key: str, base_url: str) -> openai.OpenAI:
     # Retries are the task's, with backoff between attempts, not the SDK's inside one.
-    return openai.OpenAI(
-        api_key=api_key, base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS, max_retries=0
-    )
+    return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -198,6 +195,7 @@ def analysis_request(*, messages: list[dict], schema: dict, model: str) -> Analy
         completion = client.chat.completions.create(
             model=model,
             messages=messages,
+            timeout=settings.OPENAI_ANALYSIS_TIMEOUT_SECONDS,
             response_format={
                 "type": "json_schema",
                 "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": True},

@@ -7,12 +7,14 @@ with `OPENAI_BASE_URL=http://127.0.0.1:PORT/v1` it connects to
 
 Tests make the text endpoints misbehave with `fail_analysis(*faults)`: each of the next
 requests gets one fault, in order: "rate_limited" (429 with Retry-After),
-"server_error" (500), "refusal" (the model declines, in the API's refusal shape),
-"invalid_output" (JSON missing a required property) or "not_json".
+"server_error" (500), "slow" (answers after `SLOW_SECONDS`, past a client's timeout),
+"refusal" (the model declines, in the API's refusal shape), "invalid_output" (JSON
+missing a required property) or "not_json".
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -35,7 +37,10 @@ DEFAULT_AUDIO_PACE = 4.0
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
-ANALYSIS_FAULTS = ("rate_limited", "server_error", "refusal", "invalid_output", "not_json")
+ANALYSIS_FAULTS = (
+    "rate_limited", "server_error", "slow", "refusal", "invalid_output", "not_json",
+)  # fmt: skip
+SLOW_SECONDS = 3.0
 REFUSAL = "I'm sorry, but I can't help with that request."
 
 
@@ -196,6 +201,8 @@ class ModelServer(ThreadedServer):
         fault = self._next_fault()
         if (refused := _fault_response(fault)) is not None:
             return refused
+        if fault == "slow":
+            await asyncio.sleep(SLOW_SECONDS)
         transcript = "\n".join(message_text(message.get("content")) for message in messages)
         response_format = body.get("response_format") or {}
         schema = None

@@ -304,6 +304,18 @@ def test_rate_limits_and_server_errors_are_worth_retrying(model_server, fault):
     assert call_analyze(call_id=call.pk).outcome == "confirmed"
 
 
+def test_a_request_that_outlasts_its_timeout_is_worth_retrying(model_server, settings):
+    settings.OPENAI_ANALYSIS_TIMEOUT_SECONDS = 1
+    call = finished_call(REMINDER)
+    model_server.fail_analysis("slow")
+
+    with pytest.raises(AnalysisUnavailable, match="could not be reached"):
+        call_analyze(call_id=call.pk)
+
+    call.refresh_from_db()
+    assert (call.analysis_error, call.analysed_at) == ("", None)
+
+
 def test_the_task_retries_through_a_429_and_a_500_then_stores_the_analysis(
     model_server, monkeypatch
 ):
