@@ -36,6 +36,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench-analysis"
 ANSWERED = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
+STALL_SECONDS = 60  # no call analysed for this long: a task failed (see the worker's log)
 REMINDER = [
     ("agent", "Hello, this is an automated AI assistant calling on behalf of Bayview Dental."),
     ("agent", "Can you confirm your appointment on Tuesday at nine?"),
@@ -156,9 +157,15 @@ def run(ids: list[int], *, concurrency: int, model, log: Path) -> float:
         started = time.perf_counter()
         for call_id in ids:
             analyze_call.apply_async(args=[call_id], queue="postcall")
-        while Call.objects.filter(pk__in=ids, analysed_at__isnull=True).exists():
+        waiting, progressed_at = len(ids), time.monotonic()
+        while waiting:
             if worker.poll() is not None:
                 raise SystemExit(f"The Celery worker exited; see {log}.")
+            left = Call.objects.filter(pk__in=ids, analysed_at__isnull=True).count()
+            if left < waiting:
+                waiting, progressed_at = left, time.monotonic()
+            elif time.monotonic() - progressed_at > STALL_SECONDS:
+                raise SystemExit(f"{left} calls stopped being analysed; see {log}.")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         failed = Call.objects.filter(pk__in=ids).exclude(analysis_error="").count()
@@ -169,6 +176,7 @@ def run(ids: list[int], *, concurrency: int, model, log: Path) -> float:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        app.control.purge()
 
 
 def main() -> None:
