@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
 from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
@@ -8,6 +9,7 @@ from calls.models import (
     CostEntry,
     PhoneNumber,
     RateCard,
+    SurveyAnswer,
     Turn,
     WebhookAttempt,
     WebhookDelivery,
@@ -104,7 +106,33 @@ class TurnInline(ReadOnlyInline):
 
 class CostEntryInline(ReadOnlyInline):
     model = CostEntry
-    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency"]
+    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
+
+
+class SurveyAnswerInline(ReadOnlyInline):
+    model = SurveyAnswer
+    fields = ["question", "answer", "source", "analysis_value"]
+    readonly_fields = ["answer"]
+
+    @admin.display(description="answer")
+    def answer(self, obj):
+        return obj.value
+
+
+@admin.action(description="Re-run analysis")
+def rerun_analysis(modeladmin, request, queryset):
+    # By name, after commit: the worker re-reads the call and replaces its analysis.
+    from calls.tasks import analyze_call
+
+    call_ids = list(queryset.values_list("pk", flat=True))
+    for call_id in call_ids:
+        transaction.on_commit(lambda call_id=call_id: analyze_call.delay(call_id))
+    modeladmin.message_user(
+        request,
+        f"Analysis queued for {len(call_ids)} call{'s' if len(call_ids) != 1 else ''}; "
+        "each replaces the call's previous analysis.",
+        messages.SUCCESS,
+    )
 
 
 @admin.register(Call)
@@ -118,10 +146,13 @@ class CallAdmin(SystemWrittenAdmin):
         "to_number",
         "status",
         "outcome",
+        "sentiment",
+        "analysis",
         "answered_by",
         "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "organization"]
+    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    actions = [rerun_analysis]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"
 
@@ -141,8 +172,18 @@ class CallAdmin(SystemWrittenAdmin):
             fields = [name for name in fields if name not in COST_FIELDS]
         return fields
 
+    @admin.display(description="analysis")
+    def analysis(self, obj):
+        if obj.analysis_error:
+            return f"Failed: {obj.analysis_error}"
+        if obj.analysed_at is None:
+            return "-"
+        if obj.is_outcome_disputed:
+            return f"Analysed (reads the outcome as {obj.analysis_outcome})"
+        return "Analysed"
+
     def get_inlines(self, request, obj):
-        inlines = [TurnInline, CallEventInline]
+        inlines = [TurnInline, SurveyAnswerInline, CallEventInline]
         if can_read_costs(request):
             inlines.append(CostEntryInline)
         return inlines
@@ -244,3 +285,10 @@ class WebhookDeliveryAdmin(SystemWrittenAdmin):
             " (delivered ones are left as they are).",
             messages.SUCCESS,
         )
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(SystemWrittenAdmin):
+    list_display = ["call", "question", "value", "source", "analysis_value"]
+    list_filter = ["question__survey", "question", "source"]
+    raw_id_fields = ["call"]

@@ -13,9 +13,9 @@ finished calls still need it.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from calls.models import Call
+from calls.models import Call, CallStatus, Turn
 from calls.states import TERMINAL
 from voiceops.broker import enqueue
 
@@ -36,6 +36,19 @@ class FollowUp:
 FOLLOW_UPS = (
     FollowUp("calls.tasks.settle_target", "default", Q(target__isnull=False, settled_at=None)),
     FollowUp("calls.tasks.price_call", "postcall", Q(priced_at=None)),
+    # Analysis waits for pricing itself (and gives up into `analysis_error`), so only
+    # answered calls not yet analysed and with no recorded error are sent again.
+    FollowUp(
+        "calls.tasks.analyze_call",
+        "postcall",
+        Q(
+            Exists(Turn.objects.filter(call=OuterRef("pk"))),
+            status=CallStatus.COMPLETED,
+            answered_at__isnull=False,
+            analysed_at=None,
+            analysis_error="",
+        ),
+    ),
 )
 
 

@@ -90,6 +90,12 @@ class CallStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+
+
 class Call(models.Model):
     class Direction(models.TextChoices):
         OUTBOUND = "outbound", "Outbound"
@@ -130,10 +136,31 @@ class Call(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     outcome = models.CharField(max_length=40, blank=True)
+    # True when the outcome came from the post-call analysis, not from the call itself (a
+    # tool or the carrier): a re-run may then replace it; otherwise the call's own wins.
+    is_outcome_from_analysis = models.BooleanField("outcome from analysis", default=False)
     hangup_reason = models.CharField(max_length=60, blank=True)
-    summary = models.TextField(blank=True)
-    sentiment = models.CharField(max_length=20, blank=True)
     result = models.JSONField(default=dict, blank=True)
+
+    # Post-call analysis (calls/analysis.py); re-running it replaces all of these.
+    summary = models.TextField(blank=True)
+    sentiment = models.CharField(max_length=20, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, help_text="From -1 to 1."
+    )
+    analysis_outcome = models.CharField(
+        max_length=40, blank=True, help_text="The outcome the analysis read from the transcript."
+    )
+    is_follow_up_needed = models.BooleanField("follow-up needed", default=False)
+    follow_up_reason = models.TextField(blank=True)
+    callback_requested_at = models.DateTimeField("callback requested for", null=True, blank=True)
+    analysis_model = models.CharField(max_length=100, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    analysis_error = models.TextField(blank=True)
+
+    # What the Realtime session ran on, recorded when it is set up; the call is priced with it.
+    realtime_model = models.CharField(max_length=100, blank=True)
+    transcription_model = models.CharField(max_length=100, blank=True)
 
     compliance_ruleset = models.CharField(max_length=40, blank=True)
     compliance_zones = models.JSONField(default=list, blank=True)
@@ -145,6 +172,8 @@ class Call(models.Model):
     text_input_tokens = models.PositiveIntegerField(default=0)
     text_input_cached_tokens = models.PositiveIntegerField(default=0)
     text_output_tokens = models.PositiveIntegerField(default=0)
+    # Caller audio the session transcribed, as the transcription model reports it.
+    transcription_audio_ms = models.PositiveIntegerField(default=0)
     analysis_input_tokens = models.PositiveIntegerField(default=0)
     analysis_output_tokens = models.PositiveIntegerField(default=0)
 
@@ -206,6 +235,13 @@ class Call(models.Model):
     def __str__(self):
         return f"{self.get_direction_display()} call {self.pk} to {self.to_number}"
 
+    @property
+    def is_outcome_disputed(self) -> bool:
+        """The analysis read a different outcome from the one the call recorded."""
+        return bool(
+            self.analysis_outcome and self.outcome and self.analysis_outcome != self.outcome
+        )
+
 
 class CallEvent(models.Model):
     """The call's timeline: status changes, barge-ins, tool calls, errors."""
@@ -261,6 +297,7 @@ class CostComponent(models.TextChoices):
     TEXT_INPUT = "text_input", "Model text input"
     TEXT_INPUT_CACHED = "text_input_cached", "Model text input (cached)"
     TEXT_OUTPUT = "text_output", "Model text output"
+    TRANSCRIPTION_MINUTE = "transcription_minute", "Input transcription minutes"
     ANALYSIS_INPUT = "analysis_input", "Analysis input"
     ANALYSIS_OUTPUT = "analysis_output", "Analysis output"
 
@@ -454,3 +491,52 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"{self.status_code or self.error} at {self.at:%H:%M:%S}"
+
+
+class SurveyAnswer(models.Model):
+    """One survey question's answer on one call, typed by the question's kind, so answers
+    tally per question. An answer recorded during the call wins over the analysis's; when
+    the analysis heard something else, its answer is kept beside it."""
+
+    class Source(models.TextChoices):
+        CALL = "call", "Recorded during the call"
+        ANALYSIS = "analysis", "Post-call analysis"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="survey_answers")
+    question = models.ForeignKey(
+        "campaigns.Question", on_delete=models.PROTECT, related_name="answers"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    boolean_value = models.BooleanField("yes / no", null=True, blank=True)
+    integer_value = models.IntegerField("scale", null=True, blank=True)
+    text_value = models.TextField("choice or text", blank=True)
+    analysis_value = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The analysis's different answer, when it disagrees with the call's.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "question__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "question"], name="survey_answer_one_per_question_per_call"
+            )
+        ]
+        indexes = [models.Index(fields=["question", "source"])]
+
+    def __str__(self):
+        return f"{self.question}: {self.value}"
+
+    @property
+    def value(self) -> bool | int | str | None:
+        if self.boolean_value is not None:
+            return self.boolean_value
+        if self.integer_value is not None:
+            return self.integer_value
+        return self.text_value or None
+
+    @property
+    def is_disputed(self) -> bool:
+        return self.analysis_value is not None

@@ -8,6 +8,13 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from calls.analysis import (
+    AnalysisRejected,
+    AnalysisUnavailable,
+    CallNotAnalysable,
+    call_analysis_failed,
+    call_analyze,
+)
 from calls.carrier_prices import carrier_prices_poll
 from calls.costs import call_price
 from calls.dialing import (
@@ -35,6 +42,9 @@ STUCK_DIALING = timedelta(minutes=2)
 RING_DEADLINE = timedelta(seconds=RING_TIMEOUT_SECONDS + 30)
 REQUEST_TIME_LIMIT = 40  # one webhook POST, which times out after 10 s
 PRICING_WAIT_RETRIES = 24  # x 5 s: how long pricing waits for the media bridge's last write
+ANALYSIS_MAX_RETRIES = 8  # backoff from 5 s, capped at 5 min: about 20 minutes in all
+ANALYSIS_MAX_BACKOFF_SECONDS = 300
+SETTLE_WAIT_SECONDS = 2
 
 
 @shared_task(bind=True, max_retries=DIAL_MAX_RETRIES, time_limit=60, soft_time_limit=45)
@@ -91,7 +101,53 @@ def price_call(self, call_id: int) -> str:
         raise self.retry(countdown=5)
     priced = call_price(call_id=call_id)
     budgets_enforce(call_id=call_id, at=timezone.now())
+    if priced.answered_at and priced.analysed_at is None and not priced.analysis_error:
+        analyze_call.apply_async(args=[call_id], queue="postcall")
     return str(priced.cost_total)
+
+
+def analysis_backoff(retries: int, retry_after: float | None = None) -> float:
+    """Seconds before the next analysis attempt: the model's Retry-After when it gives
+    one, else 5 s doubling, capped."""
+    if retry_after is not None and retry_after > 0:
+        return min(retry_after, ANALYSIS_MAX_BACKOFF_SECONDS)
+    return min(5 * 2**retries, ANALYSIS_MAX_BACKOFF_SECONDS)
+
+
+def _is_settled(call: Call) -> bool:
+    """The call's target no longer waits on this call (or it has none)."""
+    if call.target_id is None:
+        return True
+    target = call.target
+    return not (target.status == target.Status.CALLING and target.attempts == call.attempt)
+
+
+@shared_task(bind=True, max_retries=ANALYSIS_MAX_RETRIES, time_limit=120, soft_time_limit=100)
+def analyze_call(self, call_id: int) -> str:
+    """Analyse a finished call (queue `postcall`), after it is settled and priced; also the
+    re-run path. Safe to run twice: each run replaces the previous analysis, its survey
+    answers and its ledger lines. Timeouts, 429 and 5xx retry with backoff; after the
+    last retry, or on a refused or invalid answer, the error is recorded on the call."""
+    call = Call.objects.select_related("target").get(pk=call_id)
+    waits = self.request.retries < self.max_retries
+    if waits and (call.priced_at is None or not _is_settled(call)):
+        raise self.retry(countdown=SETTLE_WAIT_SECONDS)
+    try:
+        analysed = call_analyze(call_id=call_id)
+    except CallNotAnalysable as reason:
+        return str(reason)
+    except AnalysisRejected as rejected:
+        return str(rejected)
+    except AnalysisUnavailable as unavailable:
+        if not waits:
+            call_analysis_failed(
+                call_id=call_id,
+                error=f"{unavailable} (gave up after {self.request.retries + 1} attempts)",
+            )
+            return str(unavailable)
+        countdown = analysis_backoff(self.request.retries, unavailable.retry_after)
+        raise self.retry(countdown=countdown) from unavailable
+    return analysed.outcome
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

@@ -270,6 +270,35 @@ def call_completed_payload(call) -> dict:
     }
 
 
+def call_analyzed_payload(call) -> dict:
+    """The `call.analyzed` document: what the analysis read, and the answers the call keeps."""
+    target = call.target
+    answers = call.survey_answers.select_related("question").order_by("question__position")
+    return {
+        "call_id": call.pk,
+        "campaign_id": target.campaign_id if target else None,
+        "contact_id": target.contact_id if target else None,
+        "summary": call.summary,
+        "sentiment": {
+            "label": call.sentiment,
+            "score": float(call.sentiment_score) if call.sentiment_score is not None else None,
+        },
+        "outcome": call.outcome or call.analysis_outcome,
+        "answers": [
+            {
+                "question_id": answer.question_id,
+                "question": answer.question.text,
+                "type": answer.question.kind,
+                "value": answer.value,
+            }
+            for answer in answers
+        ],
+        "follow_up": {"needed": call.is_follow_up_needed, "reason": call.follow_up_reason},
+        "callback_at": _instant(call.callback_requested_at),
+        "analysed_at": _instant(call.analysed_at),
+    }
+
+
 def campaign_finished_payload(campaign) -> dict:
     """The `campaign.finished` document: how it ended and what became of its targets."""
     targets = campaign.targets.all()

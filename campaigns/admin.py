@@ -464,7 +464,7 @@ class QuestionAdmin(ScopedAdmin):
 
 
 @admin.register(BudgetAlert)
-class BudgetAlertAdmin(admin.ModelAdmin):
+class BudgetAlertAdmin(ScopedAdmin):
     """Budgets that reached 80 % or 100 %, one row per budget, period and threshold. Written
     by the system; finance and admins read them, each in their own organisation."""
 

@@ -35,6 +35,7 @@ OPERATOR = {
         "turn": ["view"],
         "webhookdelivery": ["view", "change"],
         "webhookattempt": ["view"],
+        "surveyanswer": ["view"],
     },
 }
 
@@ -49,6 +50,7 @@ FINANCE = {
         "ratecard": ["view"],
         "phonenumber": ["view"],
         "campaigndailycost": ["view"],
+        "surveyanswer": ["view"],
     },
 }
 

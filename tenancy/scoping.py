@@ -40,6 +40,7 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "calls.turn": "call__organization",
     "calls.costentry": "call__organization",
     "calls.campaigndailycost": "organization",
+    "calls.surveyanswer": "call__organization",
     "calls.webhookendpoint": "organization",
     "calls.webhookdelivery": "organization",
     "calls.webhookattempt": "delivery__organization",

@@ -128,7 +128,9 @@ class Stack:
                 raise RuntimeError(f"The {name} process exited ({process.returncode}):\n{log}")
 
     def quiesce(self, *, seconds: float = 120) -> None:
-        """Stop every campaign and wait until no call is live and every ended call is priced."""
+        """Stop every campaign and wait until no call is live and every ended call is priced
+        and, if answered, analysed (or its analysis error recorded)."""
+        from calls.analysis import calls_awaiting_analysis
         from calls.models import Call, CallStatus
         from campaigns.models import Campaign
         from campaigns.scheduling import ACTIVE_CALL_STATUSES
@@ -142,6 +144,7 @@ class Stack:
             busy = (
                 Call.objects.filter(status__in=ACTIVE_CALL_STATUSES).exists()
                 or Call.objects.filter(ended_at__isnull=False, priced_at__isnull=True).exists()
+                or calls_awaiting_analysis().exists()
             )
             if not busy:
                 time.sleep(1)  # the worker's last writes (target settled) land

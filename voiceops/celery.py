@@ -19,6 +19,7 @@ app.conf.task_queues = (Queue("default"), Queue("dial"), Queue("postcall"))
 app.conf.task_routes = {
     "calls.tasks.dial": {"queue": "dial"},
     "calls.tasks.price_call": {"queue": "postcall"},
+    "calls.tasks.analyze_call": {"queue": "postcall"},
 }
 
 # Every periodic job is listed here and nowhere else.

@@ -1,8 +1,9 @@
 """Seed the demo: an organisation, its number and agent, a dozen consented contacts across
-personas, states and time zones, and a reminder campaign of them, launched.
+personas, states and time zones, and a reminder campaign of them, launched; and a short
+after-visit survey campaign for one patient who answers surveys, launched too.
 
-Run by `voiceops.demo` (as `python -m voiceops.demo_seed`); prints the campaign id.
-Safe to run again: the organisation, agent and contacts are reused, a new campaign is made.
+Run by `voiceops.demo` (as `python -m voiceops.demo_seed`); prints the campaign ids.
+Safe to run again: the organisation, agents and contacts are reused, new campaigns are made.
 """
 
 import os
@@ -21,7 +22,14 @@ from django.utils import timezone  # noqa: E402
 from agents.models import Agent, Tool  # noqa: E402
 from calls.models import PhoneNumber  # noqa: E402
 from campaigns.lifecycle import campaign_cancel, campaign_launch  # noqa: E402
-from campaigns.models import Campaign, Consent, Contact, Organization  # noqa: E402
+from campaigns.models import (  # noqa: E402
+    Campaign,
+    Consent,
+    Contact,
+    Organization,
+    Question,
+    Survey,
+)
 from campaigns.targeting import campaign_add_targets  # noqa: E402
 from tenancy.models import Membership  # noqa: E402
 from tenancy.roles import Role  # noqa: E402
@@ -138,5 +146,70 @@ def seed(*, at: datetime) -> Campaign:
     return campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
 
 
+SURVEY_CONTACT = ("Rosa Diaz", "+13055550109", "FL")  # answers survey questions
+SURVEY_QUESTIONS = [
+    {"kind": "yes_no", "text": "Would you recommend Bayview Dental to a friend?"},
+    {
+        "kind": "scale",
+        "text": "On a scale from one to ten, how would you rate your visit?",
+        "scale_min": 1,
+        "scale_max": 10,
+    },
+    {
+        "kind": "choice",
+        "text": "Should we call you in the morning, afternoon or evening?",
+        "choices": ["morning", "afternoon", "evening"],
+    },
+]
+
+
+@transaction.atomic
+def seed_survey(*, organization: Organization, caller_id: PhoneNumber, at: datetime) -> Campaign:
+    """The after-visit survey: its questions, its agent, one patient, a launched campaign."""
+    survey, _ = Survey.objects.get_or_create(organization=organization, name="After your visit")
+    for position, question in enumerate(SURVEY_QUESTIONS, start=1):
+        Question.objects.get_or_create(survey=survey, position=position, defaults=question)
+    agent, _ = Agent.objects.get_or_create(
+        organization=organization,
+        name="After-visit survey",
+        defaults={
+            "instructions": "You ask {{ contact.name }} a short survey about their recent visit "
+            "to Bayview Dental. Be brief and friendly.",
+            "greeting": "",
+            "tools": [Tool.END_CALL, Tool.RECORD_SURVEY_ANSWER, Tool.OPT_OUT],
+            "max_cost_per_call": "0.50",
+        },
+    )
+    name, phone, state = SURVEY_CONTACT
+    contact, _ = Contact.objects.get_or_create(
+        organization=organization, phone=phone, defaults={"name": name, "state": state}
+    )
+    Consent.objects.get_or_create(
+        contact=contact,
+        purpose="survey",
+        defaults={
+            "source": "checkout desk",
+            "evidence": "Ticked 'You may call me for feedback after my visit.'",
+            "captured_at": datetime(2026, 3, 2, 15, 0, tzinfo=UTC),
+        },
+    )
+    campaign = Campaign.objects.create(
+        organization=organization,
+        name=f"After-visit survey {at:%Y-%m-%d %H:%M}",
+        kind=Campaign.Kind.SURVEY,
+        purpose="survey",
+        survey=survey,
+        agent=agent,
+        caller_id=caller_id,
+        max_concurrent_calls=1,
+        calls_per_second=1,
+    )
+    campaign_add_targets(campaign_id=campaign.pk, contact_ids=[contact.pk])
+    return campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
+
+
 if __name__ == "__main__":
-    print(seed(at=timezone.now()).pk)
+    now = timezone.now()
+    reminders = seed(at=now)
+    survey = seed_survey(organization=reminders.organization, caller_id=reminders.caller_id, at=now)
+    print(reminders.pk, survey.pk)

@@ -34,6 +34,7 @@ OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", "https://api.openai.com/v1", schemes=("http", "https"))
 OPENAI_REALTIME_MODEL = env_str("OPENAI_REALTIME_MODEL", "gpt-realtime-2.1")
 OPENAI_ANALYSIS_MODEL = env_str("OPENAI_ANALYSIS_MODEL", "gpt-5-mini")
+OPENAI_ANALYSIS_TIMEOUT_SECONDS = env_int("OPENAI_ANALYSIS_TIMEOUT_SECONDS", 30, minimum=1)
 
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 

@@ -47,7 +47,7 @@ def test_an_operator_sees_deliveries_by_status_and_event_with_their_attempts(cli
     WebhookEndpoint.objects.create(organization=organization, url="https://crm.example.com/hooks")
     failed = failed_delivery(organization)
     failed_delivery(organization, event="campaign.finished")
-    client.force_login(member_of("operators"))
+    client.force_login(member_of("operator"))
     changelist = reverse("admin:calls_webhookdelivery_changelist")
 
     filtered = client.get(changelist, {"status__exact": "failed", "event__exact": "call.completed"})
@@ -65,7 +65,7 @@ def test_retry_now_makes_failed_deliveries_due_again(client):
     organization = OrganizationFactory()
     WebhookEndpoint.objects.create(organization=organization, url="https://crm.example.com/hooks")
     failed = failed_delivery(organization)
-    client.force_login(member_of("operators"))
+    client.force_login(member_of("operator"))
 
     response = client.post(
         reverse("admin:calls_webhookdelivery_changelist"),

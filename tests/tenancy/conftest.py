@@ -14,11 +14,13 @@ from calls.models import (
     CampaignDailyCost,
     CostEntry,
     RateCard,
+    SurveyAnswer,
     Turn,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from campaigns.models import (
+    BudgetAlert,
     ImportJob,
     Question,
     RegistrySync,
@@ -62,6 +64,9 @@ def rows_of(organization, rate_card, *, phone_prefix: str) -> Organisation:
     job.file.save("october.csv", ContentFile(b"phone\n"), save=False)
     job.save()
     api_key, _ = api_key_create(organization_id=organization.pk, role="operator", label="CRM")
+    question = Question.objects.create(
+        survey=survey, position=1, kind="yes_no", text="Did the visit go well?"
+    )
     rows = {
         "campaigns.organization": organization,
         "campaigns.contact": contact,
@@ -73,9 +78,7 @@ def rows_of(organization, rate_card, *, phone_prefix: str) -> Organisation:
             organization=organization, source="national_registry", synced_at=AT
         ),
         "campaigns.survey": survey,
-        "campaigns.question": Question.objects.create(
-            survey=survey, position=1, kind="yes_no", text="Did the visit go well?"
-        ),
+        "campaigns.question": question,
         "campaigns.campaign": campaign,
         "campaigns.target": target,
         "campaigns.importjob": job,
@@ -85,6 +88,18 @@ def rows_of(organization, rate_card, *, phone_prefix: str) -> Organisation:
         "agents.agent": campaign.agent,
         "calls.phonenumber": campaign.caller_id,
         "calls.call": call,
+        "calls.surveyanswer": SurveyAnswer.objects.create(
+            call=call, question=question, source="call", boolean_value=True
+        ),
+        "campaigns.budgetalert": BudgetAlert.objects.create(
+            organization=organization,
+            campaign=campaign,
+            scope="campaign",
+            threshold=80,
+            budget=Decimal("10"),
+            spent=Decimal("8.1"),
+            created_at=AT,
+        ),
         "calls.callevent": CallEvent.objects.create(call=call, at=AT, kind="status"),
         "calls.turn": Turn.objects.create(
             call=call, speaker="agent", text="Hello from the clinic", started_ms=0
