@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-faults lint format bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.dev lint
 	$(PY) -m pytest
+	$(MAKE) test-faults
+
+# The fault suite stops and restarts PostgreSQL and Redis, so it starts private servers of
+# its own (tests/faults/services.py) in a second pytest run.
+test-faults: $(VENV)/.dev
+	$(PY) -m pytest -p tests.faults.services tests/faults
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from agents.models import Agent
+from tenancy.admin_scoping import ScopedAdmin
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ScopedAdmin):
     list_display = [
         "name",
         "organization",

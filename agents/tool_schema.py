@@ -1,7 +1,8 @@
-"""Checks a tool call's arguments against the JSON Schema the tool declares.
+"""Checks a model's JSON against the JSON Schema we declared for it: a tool call's
+arguments, or a post-call analysis.
 
-Only the subset our tools use (type, enum, properties, required, additionalProperties,
-minLength); a model's arguments are plain JSON, so this is all a check needs.
+Only the subset those schemas use (type, enum, properties, required, additionalProperties,
+minLength, minimum, maximum); a model's output is plain JSON, so this is all a check needs.
 """
 
 _TYPES = {
@@ -34,6 +35,11 @@ def schema_errors(value, schema: dict, path: str = "arguments") -> list[str]:
     errors = []
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         errors.append(f"{path} must not be empty")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(f"{path} must be at least {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(f"{path} must be at most {schema['maximum']}")
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         for name in schema.get("required", []):

@@ -23,6 +23,7 @@ from agents.models import Tool
 from agents.prompts import SurveyLine
 from agents.tool_schema import schema_errors
 from calls.models import Call
+from calls.survey_answers import survey_answer_record
 from calls.telephony.twilio import CarrierError, replace_twiml, transfer_twiml
 from campaigns.revocation import consent_revoke
 
@@ -219,7 +220,11 @@ def record_survey_answer(context: CallContext, arguments: dict, at: datetime) ->
     if question is None:
         raise ToolFailed(f"There is no survey question {question_id} on this call.")
     answer = survey_answer_normalised(question, arguments["answer"])
-    _result_update(context.call_id, result={"survey": {question_id: answer}})
+    with transaction.atomic():
+        _result_update(context.call_id, result={"survey": {question_id: answer}})
+        survey_answer_record(
+            call_id=context.call_id, question_id=int(question_id), kind=question.kind, value=answer
+        )
     return ToolResult({"status": "recorded", "question_id": question_id, "answer": answer})
 
 

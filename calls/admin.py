@@ -1,6 +1,22 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 
-from calls.models import Call, CallEvent, CostEntry, PhoneNumber, RateCard, Turn
+from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
+from calls.models import (
+    Call,
+    CallEvent,
+    CampaignDailyCost,
+    CostEntry,
+    PhoneNumber,
+    RateCard,
+    SurveyAnswer,
+    Turn,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from calls.webhooks_out import webhook_delivery_retry_now
+from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 
 COST_FIELDS = [
     "cost_telephony",
@@ -9,7 +25,32 @@ COST_FIELDS = [
     "cost_total",
     "currency",
     "priced_at",
+    "cost_reserved",
+    "carrier_price",
+    "carrier_price_unit",
+    "carrier_price_checks",
+    "carrier_price_next_check_at",
 ]
+
+
+class CarrierPriceFilter(admin.SimpleListFilter):
+    """Calls by how the carrier's own price compares with our estimate of it."""
+
+    title = "carrier price"
+    parameter_name = "carrier_price"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("differs", f"Differs from our estimate by more than {TOLERANCE * 100:.0f} cent"),
+            ("awaiting", "Not priced by the carrier yet"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "differs":
+            return calls_with_carrier_price_mismatch(calls=queryset)
+        if self.value() == "awaiting":
+            return queryset.filter(carrier_sid__isnull=False, carrier_price__isnull=True)
+        return queryset
 
 
 def can_read_costs(request) -> bool:
@@ -17,7 +58,7 @@ def can_read_costs(request) -> bool:
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
+class PhoneNumberAdmin(ScopedAdmin):
     list_display = [
         "number",
         "label",
@@ -29,7 +70,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     list_filter = ["organization", "is_caller_id", "is_inbound"]
 
 
-class SystemWrittenAdmin(admin.ModelAdmin):
+class SystemWrittenAdmin(ScopedAdmin):
     """Rows the call path writes; people read them."""
 
     def has_add_permission(self, request):
@@ -42,7 +83,7 @@ class SystemWrittenAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedTabularInline):
     extra = 0
     can_delete = False
 
@@ -65,7 +106,33 @@ class TurnInline(ReadOnlyInline):
 
 class CostEntryInline(ReadOnlyInline):
     model = CostEntry
-    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency"]
+    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
+
+
+class SurveyAnswerInline(ReadOnlyInline):
+    model = SurveyAnswer
+    fields = ["question", "answer", "source", "analysis_value"]
+    readonly_fields = ["answer"]
+
+    @admin.display(description="answer")
+    def answer(self, obj):
+        return obj.value
+
+
+@admin.action(description="Re-run analysis")
+def rerun_analysis(modeladmin, request, queryset):
+    # By name, after commit: the worker re-reads the call and replaces its analysis.
+    from calls.tasks import analyze_call
+
+    call_ids = list(queryset.values_list("pk", flat=True))
+    for call_id in call_ids:
+        transaction.on_commit(lambda call_id=call_id: analyze_call.delay(call_id))
+    modeladmin.message_user(
+        request,
+        f"Analysis queued for {len(call_ids)} call{'s' if len(call_ids) != 1 else ''}; "
+        "each replaces the call's previous analysis.",
+        messages.SUCCESS,
+    )
 
 
 @admin.register(Call)
@@ -79,17 +146,25 @@ class CallAdmin(SystemWrittenAdmin):
         "to_number",
         "status",
         "outcome",
+        "sentiment",
+        "analysis",
         "answered_by",
         "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "organization"]
+    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    actions = [rerun_analysis]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"
 
     def get_list_display(self, request):
         if can_read_costs(request):
-            return [*self.list_display, "cost_total"]
+            return [*self.list_display, "cost_total", "cost_telephony", "carrier_price"]
         return self.list_display
+
+    def get_list_filter(self, request):
+        if can_read_costs(request):
+            return [*self.list_filter, CarrierPriceFilter]
+        return self.list_filter
 
     def get_fields(self, request, obj=None):
         fields = [field.name for field in Call._meta.fields if field.name != "id"]
@@ -97,15 +172,25 @@ class CallAdmin(SystemWrittenAdmin):
             fields = [name for name in fields if name not in COST_FIELDS]
         return fields
 
+    @admin.display(description="analysis")
+    def analysis(self, obj):
+        if obj.analysis_error:
+            return f"Failed: {obj.analysis_error}"
+        if obj.analysed_at is None:
+            return "-"
+        if obj.is_outcome_disputed:
+            return f"Analysed (reads the outcome as {obj.analysis_outcome})"
+        return "Analysed"
+
     def get_inlines(self, request, obj):
-        inlines = [TurnInline, CallEventInline]
+        inlines = [TurnInline, SurveyAnswerInline, CallEventInline]
         if can_read_costs(request):
             inlines.append(CostEntryInline)
         return inlines
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(ScopedAdmin):
     list_display = ["component", "unit", "price", "currency", "effective_from"]
     list_filter = ["component"]
 
@@ -129,4 +214,81 @@ class TurnAdmin(SystemWrittenAdmin):
     list_display = ["call", "started_ms", "speaker", "text", "interrupted"]
     list_filter = ["speaker", "interrupted"]
     search_fields = ["text", "call__to_number"]
+    raw_id_fields = ["call"]
+
+
+@admin.register(CampaignDailyCost)
+class CampaignDailyCostAdmin(SystemWrittenAdmin):
+    list_display = ["day", "organization", "campaign", "calls", "cost_total", "currency"]
+    list_filter = ["organization"]
+    date_hierarchy = "day"
+
+    def has_module_permission(self, request):
+        return can_read_costs(request)
+
+    def has_view_permission(self, request, obj=None):
+        return can_read_costs(request) and super().has_view_permission(request, obj)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ScopedAdmin):
+    list_display = ["organization", "url", "is_active", "created_at"]
+    list_filter = ["is_active"]
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ["at", "url", "status_code", "error", "duration_ms"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SystemWrittenAdmin):
+    """Every event sent to an organisation's URL, with each attempt and its answer."""
+
+    list_display = [
+        "event",
+        "organization",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+    ]
+    list_filter = ["status", "event", "organization"]
+    search_fields = ["event_id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "event",
+        "event_id",
+        "organization",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "payload",
+    ]
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("calls.change_webhookdelivery")
+
+    @admin.action(description="Retry the selected deliveries now", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        count = webhook_delivery_retry_now(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            f"{count} deliver{'y' if count == 1 else 'ies'} will be sent again now"
+            " (delivered ones are left as they are).",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(SystemWrittenAdmin):
+    list_display = ["call", "question", "value", "source", "analysis_value"]
+    list_filter = ["question__survey", "question", "source"]
     raw_id_fields = ["call"]

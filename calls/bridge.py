@@ -25,7 +25,7 @@ from agents.realtime import HistoryEntry, RealtimeSession, RealtimeUnavailable
 from agents.tools import After, ToolRegistry, default_registry
 from calls.call_log import CallLog
 from calls.call_setup import CallSetup
-from calls.costs import running_cost, usage_from_response
+from calls.costs import running_cost, usage_from_response, usage_from_transcription
 from calls.playback import BYTES_PER_MS, PlaybackTracker, base64_decoded_length
 from calls.tasks import reconcile_call
 from calls.telephony.twilio import CarrierError, replace_twiml, say_and_hang_up_twiml
@@ -388,6 +388,7 @@ class CallBridge:
             turn[1] = self.session_base_ms + event.get("audio_end_ms", 0)
 
     async def _on_caller_transcript(self, event: dict) -> None:
+        self.log.usage(usage_from_transcription(event.get("usage")))
         text = (event.get("transcript") or "").strip()
         started, ended = self.caller_turns.pop(event.get("item_id", ""), (self.heard_ms, None))
         if not text:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from agents.prompts import CallScript, call_script
-from agents.realtime import SessionSettings
+from agents.realtime import TRANSCRIPTION_MODEL, SessionSettings
 from agents.tools import CallContext, ToolRegistry
 from calls.costs import Rates, rates_in_force
 from calls.models import Call
@@ -43,7 +43,8 @@ def turn_detection_for_bridge(agent_turn_detection: dict) -> dict:
 def call_setup_load(
     *, call_id: int, call_sid: str, registry: ToolRegistry, at: datetime
 ) -> CallSetup:
-    """Read the call, its agent, contact and campaign. Raises CallNotBridgeable."""
+    """Read the call, its agent, contact and campaign, and record on the call which models
+    its session runs on (it is priced with them). Raises CallNotBridgeable."""
     try:
         call = Call.objects.select_related(
             "agent",
@@ -74,6 +75,9 @@ def call_setup_load(
     is_outbound = call.direction == Call.Direction.OUTBOUND
     enabled = list(agent.tools or [])
     model = agent.model or settings.OPENAI_REALTIME_MODEL
+    Call.objects.filter(pk=call.pk).update(
+        realtime_model=model, transcription_model=TRANSCRIPTION_MODEL
+    )
     context = CallContext(
         call_id=call.pk,
         call_sid=call_sid,
@@ -102,6 +106,8 @@ def call_setup_load(
         opt_out_digit=agent.opt_out_digit,
         max_call_seconds=agent.max_call_seconds,
         max_cost_per_call=agent.max_cost_per_call,
-        rates=rates_in_force(at=call.created_at or at, model=model),
+        rates=rates_in_force(
+            at=call.created_at or at, model=model, transcription_model=TRANSCRIPTION_MODEL
+        ),
         is_outbound=is_outbound,
     )

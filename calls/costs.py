@@ -1,8 +1,12 @@
 """The rate card and the cost ledger: what a call costs, while it runs and once it ends.
 
-Prices come from `RateCard` rows in force at the call's start (a model-specific row wins
-over the row for every model). The ledger has one `CostEntry` per component and the
-call's totals are the sum of its entries, to the millionth.
+Prices come from `RateCard` rows in force at the call's start. A row specific to the model
+that produced a component wins over the row for every model: the Realtime model the
+session ran on for model tokens, the transcription model for input transcription, the
+analysis model for analysis tokens. The ledger has one `CostEntry` per component, each
+naming the rate-card row it used, and the call's totals are the sum of its entries, to
+the millionth. Pricing also moves the daily
+roll-up finance reads (`calls.daily_costs`) by the same amounts, in the same transaction.
 """
 
 import math
@@ -10,9 +14,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from calls.daily_costs import CostChange, daily_cost_add
 from calls.models import Call, CostComponent, CostEntry, RateCard
 
 C = CostComponent
@@ -24,6 +30,8 @@ PER_UNIT = {
 }
 TELEPHONY = {C.CARRIER_MINUTE, C.MEDIA_STREAM_MINUTE, C.AMD}
 ANALYSIS = {C.ANALYSIS_INPUT, C.ANALYSIS_OUTPUT}
+TRANSCRIPTION = {C.TRANSCRIPTION_MINUTE}
+QUANTITY_PLACES = Decimal("0.0001")  # CostEntry.quantity
 
 
 class MissingRate(Exception):
@@ -34,7 +42,8 @@ class MissingRate(Exception):
 
 @dataclass(frozen=True)
 class Usage:
-    """Model tokens. Cached counts are the part of the input counts read from the cache."""
+    """What the Realtime session used: model tokens (cached counts are the part of the input
+    counts read from the cache) and milliseconds of caller audio transcribed."""
 
     audio_input: int = 0
     audio_input_cached: int = 0
@@ -42,6 +51,7 @@ class Usage:
     text_input: int = 0
     text_input_cached: int = 0
     text_output: int = 0
+    transcription_audio_ms: int = 0
 
     def __add__(self, other: "Usage") -> "Usage":
         return Usage(
@@ -57,6 +67,7 @@ USAGE_COLUMNS = {
     "text_input": "text_input_tokens",
     "text_input_cached": "text_input_cached_tokens",
     "text_output": "text_output_tokens",
+    "transcription_audio_ms": "transcription_audio_ms",
 }
 
 
@@ -76,6 +87,23 @@ def usage_from_response(usage: dict | None) -> Usage:
     )
 
 
+def usage_from_transcription(usage: dict | None) -> Usage:
+    """Read the usage of a `conversation.item.input_audio_transcription.completed` event.
+
+    Duration-billed transcription models (the one sessions use) report
+    `{"type": "duration", "seconds": …}`; a token report carries no duration and adds
+    nothing here.
+    """
+    usage = usage or {}
+    if usage.get("type") != "duration":
+        return Usage()
+    try:
+        seconds = float(usage.get("seconds") or 0)
+    except (TypeError, ValueError):
+        return Usage()
+    return Usage(transcription_audio_ms=max(0, round(seconds * 1000)))
+
+
 def call_usage(call: Call) -> Usage:
     return Usage(**{name: getattr(call, column) for name, column in USAGE_COLUMNS.items()})
 
@@ -88,16 +116,45 @@ class Rates:
         return self.by_component.get(component)
 
 
-def rates_in_force(*, at: datetime, model: str = "") -> Rates:
-    """The price of every component at `at`, preferring rows specific to `model`."""
-    rows = RateCard.objects.filter(effective_from__lte=at, model__in={"", model}).order_by(
+def rates_in_force(
+    *, at: datetime, model: str = "", transcription_model: str = "", analysis_model: str = ""
+) -> Rates:
+    """The price of every component at `at`, preferring rows specific to the model that
+    produces it: `transcription_model` for transcription, `analysis_model` for analysis
+    tokens, `model` (the Realtime model) for everything else."""
+    wanted = {"", model, transcription_model, analysis_model}
+    rows = RateCard.objects.filter(effective_from__lte=at, model__in=wanted).order_by(
         "-effective_from"
     )
     specific: dict[str, RateCard] = {}
     generic: dict[str, RateCard] = {}
     for row in rows:  # newest first: the first row seen per component is the one in force
-        (specific if row.model else generic).setdefault(row.component, row)
+        if not row.model:
+            generic.setdefault(row.component, row)
+        elif row.model == _producer(row.component, model, transcription_model, analysis_model):
+            specific.setdefault(row.component, row)
     return Rates(by_component={**generic, **specific})
+
+
+def _producer(component: str, model: str, transcription_model: str, analysis_model: str) -> str:
+    if component in TRANSCRIPTION:
+        return transcription_model
+    if component in ANALYSIS:
+        return analysis_model
+    return model
+
+
+def call_models(call: Call) -> dict[str, str]:
+    """The models that produced the call's usage, as `rates_in_force` takes them. A call
+    whose session never started (unanswered, or priced before this was recorded) falls
+    back to what its session would have used."""
+    from agents.realtime import TRANSCRIPTION_MODEL
+
+    return {
+        "model": call.realtime_model or call.agent.model or settings.OPENAI_REALTIME_MODEL,
+        "transcription_model": call.transcription_model or TRANSCRIPTION_MODEL,
+        "analysis_model": call.analysis_model or settings.OPENAI_ANALYSIS_MODEL,
+    }
 
 
 @dataclass(frozen=True)
@@ -108,6 +165,7 @@ class Line:
 
     @property
     def amount(self) -> Decimal:
+        """Quantity times price, to the millionth."""
         return (self.quantity * self.rate.price / PER_UNIT[self.rate.unit]).quantize(
             MICRO, rounding=ROUND_HALF_UP
         )
@@ -125,6 +183,10 @@ def _quantities(*, carrier_seconds: float, amd: bool, usage: Usage, analysis: tu
         C.TEXT_INPUT: usage.text_input - usage.text_input_cached,
         C.TEXT_INPUT_CACHED: usage.text_input_cached,
         C.TEXT_OUTPUT: usage.text_output,
+        # Billed by the second of audio transcribed, priced per minute.
+        C.TRANSCRIPTION_MINUTE: (Decimal(usage.transcription_audio_ms) / 60_000).quantize(
+            QUANTITY_PLACES, rounding=ROUND_HALF_UP
+        ),
         C.ANALYSIS_INPUT: analysis[0],
         C.ANALYSIS_OUTPUT: analysis[1],
     }
@@ -160,16 +222,62 @@ def running_cost(*, rates: Rates, answered_seconds: float, amd: bool, usage: Usa
     return total
 
 
+LEDGER_FIELDS = ["quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
+
+
+def _ledger_write(call: Call, lines: list[Line]) -> None:
+    """Make the call's entries exactly `lines`, in a few statements: the call's row lock is
+    held, so nothing else writes them meanwhile."""
+    existing = {entry.component: entry for entry in CostEntry.objects.filter(call=call)}
+    wanted = {line.component for line in lines}
+    stale = [entry.pk for component, entry in existing.items() if component not in wanted]
+    if stale:
+        CostEntry.objects.filter(pk__in=stale).delete()
+    changed, added = [], []
+    for line in lines:
+        values = {
+            "quantity": line.quantity,
+            "unit": line.rate.unit,
+            "unit_price": line.rate.price,
+            "amount": line.amount,
+            "currency": line.rate.currency,
+            "rate_card_id": line.rate.pk,
+        }
+        entry = existing.get(line.component)
+        if entry is None:
+            added.append(CostEntry(call=call, component=line.component, **values))
+        elif any(getattr(entry, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(entry, name, value)
+            changed.append(entry)
+    if changed:
+        CostEntry.objects.bulk_update(changed, LEDGER_FIELDS)
+    if added:
+        CostEntry.objects.bulk_create(added)
+
+
 def call_price(*, call_id: int, at: datetime | None = None) -> Call:
     """Write the call's cost ledger and totals from the rate card in force at its start.
 
-    Idempotent: running it again rewrites the same lines; components that no longer apply
-    are removed, so the ledger always sums to the call's total.
+    Idempotent: running it again rewrites the same lines (the analysis re-runs it after
+    adding its tokens); components that no longer apply are removed, so the ledger always
+    sums to the call's total.
     """
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("agent").get(pk=call_id)
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("agent", "organization")
+            .get(pk=call_id)
+        )
+        before = CostChange(
+            calls=1 if call.priced_at else 0,
+            telephony=call.cost_telephony,
+            model=call.cost_model,
+            analysis=call.cost_analysis,
+            total=call.cost_total,
+        )
         priced_at = call.created_at
-        rates = rates_in_force(at=priced_at, model=call.agent.model)
+        rates = rates_in_force(at=priced_at, **call_models(call))
         seconds = call.duration_seconds or 0
         amd = call.direction == Call.Direction.OUTBOUND and call.answered_at is not None
         lines = cost_lines(
@@ -180,22 +288,7 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
             analysis=(call.analysis_input_tokens, call.analysis_output_tokens),
             at=priced_at,
         )
-        CostEntry.objects.filter(call=call).exclude(
-            component__in=[line.component for line in lines]
-        ).delete()
-        for line in lines:
-            CostEntry.objects.update_or_create(
-                call=call,
-                component=line.component,
-                defaults={
-                    "quantity": line.quantity,
-                    "unit": line.rate.unit,
-                    "unit_price": line.rate.price,
-                    "amount": line.amount,
-                    "currency": line.rate.currency,
-                    "rate_card": line.rate,
-                },
-            )
+        _ledger_write(call, lines)
         totals = {"telephony": Decimal(0), "model": Decimal(0), "analysis": Decimal(0)}
         for line in lines:
             if line.component in TELEPHONY:
@@ -209,9 +302,22 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
         call.cost_analysis = totals["analysis"]
         call.cost_total = sum(totals.values(), Decimal(0))
         call.priced_at = at or timezone.now()
+        call.cost_reserved = Decimal(0)  # the budget now counts the real total instead
         call.save(
             update_fields=[
                 "cost_telephony", "cost_model", "cost_analysis", "cost_total", "priced_at",
+                "cost_reserved",
             ]
         )  # fmt: skip
+        daily_cost_add(
+            call=call,
+            change=CostChange(
+                calls=1 - before.calls,
+                telephony=call.cost_telephony - before.telephony,
+                model=call.cost_model - before.model,
+                analysis=call.cost_analysis - before.analysis,
+                total=call.cost_total - before.total,
+            ),
+            time_zone=call.organization.time_zone,
+        )
     return call

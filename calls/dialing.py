@@ -1,14 +1,15 @@
 """Placing one call: claim it, pace it, re-check the law, ask the carrier.
 
 The dial task calls `call_dial`. The compliance decision taken here, immediately before
-the carrier request, is the one that counts (COMPLIANCE.md).
+the carrier request, is the one that counts (docs/compliance.md).
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Call, CallEvent, CallStatus
@@ -17,6 +18,7 @@ from calls.pacing import Bucket, wait_for_token
 from calls.public_urls import public_url
 from calls.states import call_transition
 from calls.telephony import twilio
+from campaigns.budgets import budget_reserve
 from campaigns.eligibility import target_decision
 from campaigns.models import Campaign
 
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 RING_TIMEOUT_SECONDS = 30
 TIME_LIMIT_MARGIN_SECONDS = 60  # the carrier's hard stop, past the agent's own limit
 MAX_PACING_WAIT_SECONDS = 10
+# How long a claim holds a call before the carrier request is recorded: longer than the
+# pacing wait plus the compliance check; short, so a dead worker's call is soon claimed again.
+DIAL_LEASE = timedelta(seconds=20)
 
 
 class DialLater(Exception):
@@ -44,25 +49,91 @@ class DialResult:
     reason: str = ""
 
 
-def call_claim(*, call_id: int, at: datetime, retrying: bool) -> Call | None:
-    """Move the call from queued to dialing; only one caller wins. A retry of the same task
-    may resume a claimed call that the carrier has not accepted yet."""
+@dataclass(frozen=True)
+class DialClaim:
+    """A held dial lease: `lease_until` identifies this claim among later ones."""
+
+    call: Call
+    lease_until: datetime
+
+
+def call_claim(*, call_id: int, at: datetime) -> DialClaim | None:
+    """Take the call's dial lease: the one claim used by first deliveries, retries,
+    duplicate deliveries and the reclaimer. Only one caller wins.
+
+    A queued call moves to dialing. A dialing call is claimable again only when its lease
+    has expired or was released, and it has never been sent to the carrier (no request
+    recorded, no SID). Returns None when someone else holds the call or it is past dialing.
+    """
+    lease_until = at + DIAL_LEASE
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call_id)
         if call.status == CallStatus.QUEUED:
-            return call_transition(call_id=call_id, to=CallStatus.DIALING, at=at).call
-        if retrying and call.status == CallStatus.DIALING and not call.carrier_sid:
-            return call
-    return None
+            call = call_transition(
+                call_id=call_id, to=CallStatus.DIALING, at=at, dial_lease_until=lease_until
+            ).call
+            # Reserve the call's estimate against its budgets, or defer it (over_budget). A
+            # re-claim after a lease expired keeps the reservation made here.
+            if not budget_reserve(call=call, at=at):
+                return None
+            return DialClaim(call=call, lease_until=lease_until)
+        claimable = (
+            call.status == CallStatus.DIALING
+            and not call.carrier_sid
+            and call.dial_requested_at is None
+            and (call.dial_lease_until is None or call.dial_lease_until <= at)
+        )
+        if not claimable:
+            return None
+        call.dial_lease_until = lease_until
+        call.save(update_fields=["dial_lease_until"])
+        CallEvent.objects.create(call=call, at=at, kind="dial_claimed", data={"again": True})
+        return DialClaim(call=call, lease_until=lease_until)
 
 
-def call_dial(*, call_id: int, retrying: bool = False) -> DialResult:
-    """Place the call if it is still lawful and affordable. Safe to run twice: the claim
-    lets one run through, and a call is never sent to the carrier once it has a SID."""
+def call_claim_release(*, claim: DialClaim) -> None:
+    """Give the lease back before the carrier request was sent, so the retry (or anyone)
+    may claim the call at once."""
+    Call.objects.filter(
+        pk=claim.call.pk, dial_lease_until=claim.lease_until, dial_requested_at__isnull=True
+    ).update(dial_lease_until=None)
+
+
+def _request_recorded(claim: DialClaim, *, at: datetime) -> bool:
+    """Record, under a still-valid lease, that the carrier request is about to be sent.
+    False when the lease expired meanwhile (another worker may own the call now)."""
+    return bool(
+        Call.objects.filter(
+            pk=claim.call.pk,
+            status=CallStatus.DIALING,
+            carrier_sid__isnull=True,
+            dial_requested_at__isnull=True,
+            dial_lease_until=claim.lease_until,
+            dial_lease_until__gt=at,
+        ).update(dial_requested_at=at)
+    )
+
+
+def call_dial(*, call_id: int) -> DialResult:
+    """Place the call if it is still lawful and affordable. Safe to run twice, and
+    concurrently: the claim lets one run through, and the request is recorded before it is
+    sent, so a call is never sent to the carrier twice. Raises DialLater (lease released)
+    when the call must wait."""
     now = timezone.now()
-    call = call_claim(call_id=call_id, at=now, retrying=retrying)
-    if call is None:
+    claim = call_claim(call_id=call_id, at=now)
+    if claim is None:
         return DialResult(call_id, placed=False, reason="already claimed")
+    try:
+        return _dial_claimed(claim)
+    except DialLater:
+        call_claim_release(claim=claim)
+        raise
+
+
+def _dial_claimed(claim: DialClaim) -> DialResult:
+    call = claim.call
+    call_id = call.pk
+    now = timezone.now()
     target = call.target
     campaign = target.campaign
     if campaign.status != Campaign.Status.RUNNING:
@@ -90,6 +161,8 @@ def call_dial(*, call_id: int, retrying: bool = False) -> DialResult:
     bucket = Bucket(key=f"campaign:{campaign.pk}", rate=float(campaign.calls_per_second))
     if not wait_for_token(bucket, max_wait=MAX_PACING_WAIT_SECONDS):
         raise DialLater("no pacing token", seconds=1.0)
+    if not _request_recorded(claim, at=timezone.now()):
+        return DialResult(call_id, placed=False, reason="lease expired")
     try:
         carrier_call = twilio.create_call(
             to=call.to_number,
@@ -119,6 +192,8 @@ def _carrier_refused(call: Call, error: twilio.CarrierError) -> DialResult:
     now = timezone.now()
     data = {"code": error.code, "status": error.status, "message": str(error)}
     if not error.permanent and not error.maybe_placed:
+        # The carrier certainly did not take the request: it may be sent again.
+        Call.objects.filter(pk=call.pk).update(dial_requested_at=None)
         CallEvent.objects.create(call=call, at=now, kind="carrier_retry", data=data)
         raise DialLater("carrier unavailable", seconds=5.0) from error
     reason = (
@@ -151,3 +226,65 @@ def _refuse(call: Call, *, reason: str, verdict: str, retry_at: datetime | None)
     target_after_refusal(
         target_id=call.target_id, reason=reason, verdict=verdict, at=now, retry_at=retry_at
     )
+
+
+# After the request was recorded, how long a call may stay without a SID before it counts
+# as interrupted: the request's own timeout plus time for the carrier's first callback,
+# which carries the SID if the carrier placed the call.
+REQUEST_GRACE = timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS + 20)
+
+
+def calls_dial_reclaimable(*, at: datetime) -> list[int]:
+    """Calls whose `dial` task is lost and must be enqueued again; the claim decides who
+    dials, so enqueuing twice is harmless.
+
+    - dialing, never sent, lease expired: the worker holding it died;
+    - queued for longer than a lease: the dead worker had reserved the task's message (the
+      broker delivers it again only after its visibility timeout). Each is marked with a
+      lease-long pause, so a long queue is not flooded with copies.
+    """
+    dead_claims = Call.objects.filter(
+        status=CallStatus.DIALING,
+        carrier_sid__isnull=True,
+        dial_requested_at__isnull=True,
+        dial_lease_until__lte=at,
+    )
+    stalled = Call.objects.filter(status=CallStatus.QUEUED, created_at__lte=at - DIAL_LEASE).filter(
+        Q(dial_lease_until__isnull=True) | Q(dial_lease_until__lte=at)
+    )
+    stalled_ids = list(stalled.values_list("pk", flat=True))
+    Call.objects.filter(pk__in=stalled_ids, status=CallStatus.QUEUED).update(
+        dial_lease_until=at + DIAL_LEASE
+    )
+    return sorted([*dead_claims.values_list("pk", flat=True), *stalled_ids])
+
+
+def calls_dial_interrupted_close(*, at: datetime) -> list[int]:
+    """Fail the calls whose carrier request was sent but that never got a SID: the worker
+    died mid-request, or the carrier never placed them. They are not sent again (the carrier
+    may have placed them); their targets retry under the campaign's policy. Each call is
+    re-checked under its row lock, so a SID arriving meanwhile wins."""
+    closed = []
+    candidates = Call.objects.filter(
+        status=CallStatus.DIALING,
+        carrier_sid__isnull=True,
+        dial_requested_at__lte=at - REQUEST_GRACE,
+    ).values_list("pk", flat=True)
+    for call_id in candidates:
+        if call_dial_give_up(call_id=call_id, reason="dial_interrupted", at=at):
+            closed.append(call_id)
+    return closed
+
+
+def call_dial_give_up(*, call_id: int, reason: str, at: datetime) -> bool:
+    """Fail a call that is still dialing without a SID, and let its target retry later.
+    Takes the row lock and re-checks, so it never races a claim or a callback."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call_id)
+        if call.status != CallStatus.DIALING or call.carrier_sid:
+            return False
+        if call.dial_requested_at is None and call.dial_lease_until and call.dial_lease_until > at:
+            return False  # a live worker holds it
+        call_transition(call_id=call_id, to=CallStatus.FAILED, at=at, hangup_reason=reason)
+        target_after_refusal(target_id=call.target_id, reason=reason, verdict="retry", at=at)
+    return True

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from calls.models import Call, CallStatus
 from campaigns.models import Target
@@ -30,7 +31,11 @@ def retry_key(call: Call) -> str | None:
 
 
 def placed_attempts(target: Target) -> int:
-    return target.calls.exclude(carrier_sid=None).count()
+    """Attempts the carrier may have placed: every call with a SID, and every call whose
+    request was sent even if its SID never came back (a retry could dial the number twice)."""
+    return target.calls.filter(
+        Q(carrier_sid__isnull=False) | Q(dial_requested_at__isnull=False)
+    ).count()
 
 
 def _schedule_retry(target: Target, *, key: str, at: datetime, retry_at: datetime | None = None):
@@ -74,7 +79,8 @@ def target_after_refusal(
 def call_settle_target(*, call_id: int, at: datetime) -> int | None:
     """Apply a finished call to its target and return its campaign's id. Idempotent: only
     the target's latest call, and only while the target is still `calling`, changes
-    anything (and a repeat returns None)."""
+    anything (and a repeat returns None). Stamps the call's `settled_at` either way, so the
+    follow-up reconciler knows the step ran."""
     with transaction.atomic():
         call = Call.objects.get(pk=call_id)
         if call.target_id is None or call.status not in {
@@ -85,6 +91,7 @@ def call_settle_target(*, call_id: int, at: datetime) -> int | None:
         target = (
             Target.objects.select_for_update().select_related("campaign").get(pk=call.target_id)
         )
+        Call.objects.filter(pk=call.pk, settled_at=None).update(settled_at=at)
         if target.status != Target.Status.CALLING or target.attempts != call.attempt:
             return
         outcome = call.outcome or _survey_outcome(call)

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from calls.models import Call, CallEvent, CallStatus
+from calls.models import Call, CallEvent, CallStatus, WebhookEvent
+from calls.webhooks_out import call_completed_payload, webhook_event_emit
 
 S = CallStatus
 
@@ -93,4 +94,12 @@ def call_transition(
         CallEvent.objects.create(
             call=call, at=at, kind="status", from_status=previous, to_status=to, data=data or {}
         )
+        if to in TERMINAL:
+            # In this transaction: the event exists exactly when the final status does.
+            webhook_event_emit(
+                organization_id=call.organization_id,
+                event=WebhookEvent.CALL_COMPLETED,
+                payload=call_completed_payload(call),
+                at=at,
+            )
     return TransitionResult(call=call, changed=True)

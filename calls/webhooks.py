@@ -3,7 +3,15 @@
 Every view checks `X-Twilio-Signature` against the public URL Twilio requested (built on
 PUBLIC_BASE_URL, so it works behind a proxy) and answers 403 without side effects otherwise.
 Callbacks are at-least-once and may arrive late or out of order: each is ordered by its
-`SequenceNumber`, and a repeat or an older one changes nothing.
+`SequenceNumber`, and a repeat or an older one changes nothing. A callback without a
+`CallSid` names no call, so it never matches one (not even a call whose SID is not stored
+yet); once a call has ended, only a callback with a higher `SequenceNumber` than the last
+one applied may change what was recorded about it.
+
+A webhook that cannot write (the database is unreachable) answers 503 with `Retry-After`,
+never a 200 that would claim the fact was stored: Twilio retries a 5xx where the callback's
+retry policy allows it, and whatever is still lost is taken from the carrier's record by
+the reconciliation tasks (`calls.tasks.reconcile_call`, `sweep_stuck_calls`).
 """
 
 import functools
@@ -12,20 +20,22 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
 from calls.models import Call, CallEvent, CallStatus, PhoneNumber
 from calls.public_urls import media_stream_url
 from calls.states import TERMINAL, IllegalTransition, call_transition
-from calls.tasks import call_finished
 from calls.telephony import twilio
 
 log = logging.getLogger(__name__)
+
+WEBHOOK_RETRY_AFTER_SECONDS = 5
 
 
 def twilio_signed(view):
@@ -38,7 +48,13 @@ def twilio_signed(view):
         if not twilio.signature_is_valid(url=url, params=request.POST.dict(), signature=signature):
             log.warning("Refused an unsigned or tampered webhook for %s", request.path)
             return HttpResponseForbidden("Invalid Twilio signature.")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            log.warning("Webhook %s not stored, database unavailable: %s", request.path, error)
+            response = HttpResponse("Database unavailable; retry later.", status=503)
+            response["Retry-After"] = str(WEBHOOK_RETRY_AFTER_SECONDS)
+            return response
 
     return checked
 
@@ -50,6 +66,18 @@ def twiml(body: str) -> HttpResponse:
 def _stream_response(call: Call) -> HttpResponse:
     token = media_token_issue(call_id=call.pk, call_sid=call.carrier_sid)
     return twiml(twilio.stream_twiml(stream_url=media_stream_url(), parameters={"token": token}))
+
+
+def _call_sid(form) -> str:
+    """The callback's CallSid, or "" when it is missing or blank (such a callback names no call)."""
+    return form.get("CallSid", "").strip()
+
+
+def _is_newer(sequence: int | None, call: Call) -> bool:
+    """Whether a callback's SequenceNumber is above the last one applied to the call."""
+    if sequence is None:
+        return False
+    return call.carrier_sequence is None or sequence > call.carrier_sequence
 
 
 def _remember_sid(call: Call, sid: str) -> None:
@@ -83,32 +111,33 @@ def status(request, call_id: int | None = None):
     """A status callback: apply it if it is newer than the last one applied. Outbound calls
     name the call in the URL; inbound lines post to the URL without one."""
     form = request.POST
+    sid = _call_sid(form)
     carrier_status = twilio.STATUS_FROM_CARRIER.get(form.get("CallStatus", ""))
     try:
         sequence = int(form.get("SequenceNumber", ""))
     except ValueError:
         sequence = None
+    if not sid or carrier_status is None:
+        return HttpResponse(status=204)
     finished = False
     with transaction.atomic():
         calls = Call.objects.select_for_update()
         if call_id is None:
-            call = calls.filter(carrier_sid=form.get("CallSid") or None).first()
+            call = calls.filter(carrier_sid=sid).first()
         else:
             call = calls.filter(pk=call_id).first()
-        if (
-            call is None
-            or carrier_status is None
-            or (call.carrier_sid and form.get("CallSid") != call.carrier_sid)
-        ):
+        if call is None or (call.carrier_sid and sid != call.carrier_sid):
             return HttpResponse(status=204)
-        _remember_sid(call, form.get("CallSid", ""))
         stale = (
             sequence is not None
             and call.carrier_sequence is not None
             and sequence <= call.carrier_sequence
         )
-        if stale:
+        # A finished call may have been settled and priced from what was recorded: only the
+        # carrier's own later word (a higher SequenceNumber) may correct it, never a repeat.
+        if stale or (call.status in TERMINAL and not _is_newer(sequence, call)):
             return HttpResponse(status=204)
+        _remember_sid(call, sid)
         fields = {}
         if sequence is not None:
             fields["carrier_sequence"] = sequence
@@ -138,7 +167,8 @@ def status(request, call_id: int | None = None):
 def amd(request, call_id: int):
     """The answering-machine verdict: recorded, and passed to the call's media bridge."""
     answered_by = request.POST.get("AnsweredBy", "unknown")
-    call = Call.objects.filter(pk=call_id, carrier_sid=request.POST.get("CallSid")).first()
+    sid = _call_sid(request.POST)
+    call = Call.objects.filter(pk=call_id, carrier_sid=sid).first() if sid else None
     if call is None:
         return HttpResponse(status=204)
     Call.objects.filter(pk=call.pk).update(answered_by=answered_by)
@@ -170,7 +200,9 @@ def inbound(request):
     )
     if number is None:
         return twiml(twilio.say_and_hang_up_twiml("This number is not in service. Goodbye."))
-    sid = form.get("CallSid", "")
+    sid = _call_sid(form)
+    if not sid:
+        return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
     call, _ = Call.objects.get_or_create(
         carrier_sid=sid,
         defaults={

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -15,7 +14,13 @@ from campaigns.admin_compliance import (
     target_explanation_view,
 )
 from campaigns.admin_imports import import_progress_view, import_upload_view
+from campaigns.admin_targeting import (
+    AddToCampaignForm,
+    add_to_campaign_selection,
+    targeting_progress_view,
+)
 from campaigns.models import (
+    BudgetAlert,
     Campaign,
     Consent,
     Contact,
@@ -26,8 +31,13 @@ from campaigns.models import (
     Suppression,
     Survey,
     Target,
+    TargetingJob,
 )
 from campaigns.revocation import consent_revoke
+from campaigns.targeting import InvalidSelection, campaign_add_targets
+from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
+from tenancy.organization_switch import organization_switch_view
+from tenancy.scoping import scoped, tenant_of
 
 
 def admin_url(model_admin: admin.ModelAdmin, route: str, view, name: str):
@@ -65,19 +75,8 @@ def record_opt_outs(request, numbers: set[tuple[int, str]]) -> None:
     )
 
 
-class AddToCampaignForm(forms.Form):
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none())
-
-    def __init__(self, *args, organization_ids, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.filter(
-            organization_id__in=organization_ids,
-            status__in=[Campaign.Status.DRAFT, Campaign.Status.RUNNING, Campaign.Status.PAUSED],
-        ).order_by("-pk")
-
-
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ScopedAdmin):
     list_display = [
         "name",
         "callback_number",
@@ -88,8 +87,19 @@ class OrganizationAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name"]
 
+    def get_urls(self):
+        return [
+            # Any staff user may switch among the organisations they act in.
+            path(
+                "switch/",
+                self.admin_site.admin_view(organization_switch_view),
+                name="campaigns_organization_switch",
+            ),
+            *super().get_urls(),
+        ]
 
-class ConsentInline(admin.TabularInline):
+
+class ConsentInline(ScopedTabularInline):
     model = Consent
     extra = 0
     fields = [
@@ -107,7 +117,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ScopedAdmin):
     list_display = ["phone", "name", "state", "postal_code", "language", "organization"]
     list_filter = ["organization", "state", "language"]
     search_fields = ["phone", "name", "postal_code"]
@@ -140,23 +150,29 @@ class ContactAdmin(admin.ModelAdmin):
 
     @admin.action(description="Add to campaign…", permissions=["add_to_campaign"])
     def add_to_campaign(self, request, queryset):
-        organization_ids = set(queryset.values_list("organization_id", flat=True))
+        """Ask for the campaign, then add the selection: the ticked contacts, or with
+        "select all" the changelist's filter (never a list of every id)."""
+        select_across = request.POST.get("select_across") == "1"
         form = AddToCampaignForm(
-            request.POST if "apply" in request.POST else None, organization_ids=organization_ids
+            request.POST if "apply" in request.POST else None, tenant=tenant_of(request)
         )
         if form.is_valid():
             campaign = form.cleaned_data["campaign"]
             try:
-                added = lifecycle.campaign_add_contacts(
-                    campaign_id=campaign.pk, contact_ids=list(queryset.values_list("pk", flat=True))
+                job = campaign_add_targets(
+                    campaign_id=campaign.pk,
+                    user_id=request.user.pk,
+                    **add_to_campaign_selection(request, queryset, select_across=select_across),
                 )
-            except lifecycle.CampaignStateError as error:
+            except (InvalidSelection, lifecycle.CampaignStateError) as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return None
+            if not job.is_finished:
+                return redirect("admin:campaigns_targetingjob_progress", job.pk)
             self.message_user(
                 request,
-                f"{added} contact(s) added to {campaign.name!r}; "
-                f"{queryset.count() - added} were already in it or belong to another organisation.",
+                f"{job.added} contact(s) added to {campaign.name!r}; "
+                f"{job.processed - job.added} were already in it.",
             )
             return None
         return TemplateResponse(
@@ -167,14 +183,18 @@ class ContactAdmin(admin.ModelAdmin):
                 "title": "Add contacts to a campaign",
                 "opts": self.model._meta,
                 "form": form,
-                "contacts": queryset,
+                "count": queryset.count(),
+                "select_across": select_across,
+                # A page at most: with "select all" the filter travels instead of ids.
+                "selected": [] if select_across else list(queryset.values_list("pk", flat=True)),
+                "sample": queryset[:20],
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ScopedAdmin):
     list_display = ["contact", "purpose", "is_written", "source", "captured_at", "revoked_at"]
     list_filter = ["purpose", "is_written", "revoked_via"]
     search_fields = ["contact__phone", "contact__name"]
@@ -197,7 +217,7 @@ class ConsentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(ScopedAdmin):
     list_display = ["phone", "source", "state", "reason", "organization", "added_at"]
     list_filter = ["source", "state", "organization"]
     search_fields = ["phone"]
@@ -233,32 +253,41 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrySync)
-class RegistrySyncAdmin(admin.ModelAdmin):
+class RegistrySyncAdmin(ScopedAdmin):
     list_display = ["organization", "source", "state", "synced_at", "numbers", "imported_at"]
     list_filter = ["source"]
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(ScopedTabularInline):
     model = Question
     extra = 1
     fields = ["position", "kind", "text", "choices", "scale_min", "scale_max"]
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ScopedAdmin):
     list_display = ["name", "organization"]
     inlines = [QuestionInline]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "purpose", "status", "organization", "launched_at"]
-    list_filter = ["status", "kind", "purpose", "organization"]
+class CampaignAdmin(ScopedAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "purpose",
+        "status",
+        "paused_reason",
+        "organization",
+        "launched_at",
+    ]
+    list_filter = ["status", "paused_reason", "kind", "purpose", "organization"]
     search_fields = ["name"]
     readonly_fields = [
         "status",
         "launched_at",
         "paused_at",
+        "paused_reason",
         "finished_at",
         "created_by",
         "created_at",
@@ -305,7 +334,7 @@ class CampaignAdmin(admin.ModelAdmin):
         """Launch, pause, resume or cancel, from the buttons on the change page."""
         if not request.user.has_perm("campaigns.change_campaign"):
             raise PermissionDenied
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        campaign = get_object_or_404(scoped(Campaign.objects, tenant_of(request)), pk=campaign_id)
         at = timezone.now()
         try:
             if action == "launch":
@@ -332,7 +361,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ScopedAdmin):
     list_display = [
         "contact",
         "campaign",
@@ -360,7 +389,7 @@ class TargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ScopedAdmin):
     list_display = [
         "file_name",
         "kind",
@@ -395,7 +424,72 @@ class ImportJobAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(TargetingJob)
+class TargetingJobAdmin(ScopedAdmin):
+    list_display = [
+        "campaign",
+        "status",
+        "progress",
+        "total",
+        "processed",
+        "added",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "campaign"]
+    list_display_links = None
+
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:job_id>/progress/", targeting_progress_view, "progress"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        url = reverse("admin:campaigns_targetingjob_progress", args=[job.pk])
+        return format_html('<a href="{}">{} %</a>', url, job.percent)
+
+    def has_add_permission(self, request):
+        return False  # jobs are started from the contact list ("Add to campaign…") or the API
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ScopedAdmin):
     list_display = ["survey", "position", "kind", "text"]
     list_filter = ["survey", "kind"]
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(ScopedAdmin):
+    """Budgets that reached 80 % or 100 %, one row per budget, period and threshold. Written
+    by the system; finance and admins read them, each in their own organisation."""
+
+    list_display = [
+        "created_at",
+        "scope",
+        "campaign",
+        "period",
+        "threshold",
+        "spent",
+        "budget",
+        "currency",
+        "notified_at",
+    ]
+    list_filter = ["scope", "threshold"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return scoped(super().get_queryset(request), tenant_of(request)).select_related("campaign")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,6 +19,7 @@ from calls.models import PhoneNumber
 from campaigns.compliance import Decision, RuleResult, Verdict, evaluate, explain
 from campaigns.eligibility import facts_for_contacts, target_explanation
 from campaigns.models import Campaign, Contact, Purpose, Target
+from tenancy.scoping import scoped, tenant_of
 
 PREVIEW_BATCH = 1000
 
@@ -119,7 +120,9 @@ def contact_explanation_for(
 def contact_explanation_view(request, contact_id: int):
     if not request.user.has_perm("campaigns.view_contact"):
         raise PermissionDenied
-    contact = get_object_or_404(Contact.objects.select_related("organization"), pk=contact_id)
+    contact = get_object_or_404(
+        scoped(Contact.objects.select_related("organization"), tenant_of(request)), pk=contact_id
+    )
     form = ContactExplanationForm(request.GET or None, contact=contact)
     at = form.instant()
     chosen = form.cleaned_data if form.is_valid() else {}
@@ -148,7 +151,12 @@ def target_explanation_view(request, target_id: int):
     if not request.user.has_perm("campaigns.view_target"):
         raise PermissionDenied
     target = get_object_or_404(
-        Target.objects.select_related("contact", "campaign__organization", "campaign__caller_id"),
+        scoped(
+            Target.objects.select_related(
+                "contact", "campaign__organization", "campaign__caller_id"
+            ),
+            tenant_of(request),
+        ),
         pk=target_id,
     )
     form = InstantForm(request.GET or None)
@@ -241,7 +249,8 @@ def campaign_preview_view(request, campaign_id: int):
     if not request.user.has_perm("campaigns.view_campaign"):
         raise PermissionDenied
     campaign = get_object_or_404(
-        Campaign.objects.select_related("organization", "caller_id"), pk=campaign_id
+        scoped(Campaign.objects.select_related("organization", "caller_id"), tenant_of(request)),
+        pk=campaign_id,
     )
     form = InstantForm(request.GET or None)
     preview = campaign_preview(campaign, at=form.instant())

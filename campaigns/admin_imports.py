@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from campaigns.importing import ImportFileError
 from campaigns.models import USPS_STATES, ImportJob, Organization
 from campaigns.registry import LISTS, RegistryFileError
 from campaigns.tasks import import_job_create
+from tenancy.scoping import scoped, tenant_of
 
 REFRESH_SECONDS = 2
 
@@ -64,7 +66,10 @@ def import_upload_view(request, kind: str):
     if not request.user.has_perms(needed):
         raise PermissionDenied
     form_class = ContactImportForm if kind == ImportJob.Kind.CONTACTS else SuppressionImportForm
+    tenant = tenant_of(request)
     form = form_class(request.POST or None, request.FILES or None)
+    # Only the organisations the user acts in; another's id is refused as an unknown one.
+    form.fields["organization"].queryset = scoped(Organization.objects.order_by("name"), tenant)
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
         extra = {}
@@ -83,14 +88,15 @@ def import_upload_view(request, kind: str):
                 user_id=request.user.pk,
                 **extra,
             )
-        except RegistryFileError as error:
-            form.add_error(None, str(error))
+        except (RegistryFileError, ImportFileError) as error:
+            form.add_error("file" if isinstance(error, ImportFileError) else None, str(error))
         else:
             return redirect("admin:campaigns_importjob_progress", job.pk)
-    if form_class is ContactImportForm:
-        organizations = form.fields["organization"].queryset
-        if not form.is_bound and organizations.count() == 1:
-            form.fields["organization"].initial = organizations.first()
+    organizations = form.fields["organization"].queryset
+    if not form.is_bound and tenant.organization is not None:
+        form.fields["organization"].initial = tenant.organization
+    elif not form.is_bound and organizations.count() == 1:
+        form.fields["organization"].initial = organizations.first()
     title = "Import contacts" if kind == ImportJob.Kind.CONTACTS else "Import a suppression list"
     return TemplateResponse(
         request,
@@ -100,7 +106,9 @@ def import_upload_view(request, kind: str):
             "title": title,
             "form": form,
             "opts": ImportJob._meta,
-            "recent": ImportJob.objects.filter(kind=kind).select_related("organization")[:10],
+            "recent": scoped(ImportJob.objects.filter(kind=kind), tenant).select_related(
+                "organization"
+            )[:10],
         },
     )
 
@@ -108,7 +116,9 @@ def import_upload_view(request, kind: str):
 def import_progress_view(request, job_id: int):
     if not request.user.has_perm("campaigns.view_importjob"):
         raise PermissionDenied
-    job = get_object_or_404(ImportJob.objects.select_related("organization"), pk=job_id)
+    job = get_object_or_404(
+        scoped(ImportJob.objects.select_related("organization"), tenant_of(request)), pk=job_id
+    )
     back = (
         reverse("admin:campaigns_contact_changelist")
         if job.kind == ImportJob.Kind.CONTACTS

@@ -8,9 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from calls.models import Call
+from campaigns.budgets import budget_blocking
 from campaigns.compliance import Decision, Facts, RuleResult, evaluate, explain
 from campaigns.models import Campaign, Consent, Contact, RegistrySync, Suppression, Target
 
@@ -26,15 +27,6 @@ def _consent_value(consent: Consent | None) -> str:
     if consent is None:
         return "none"
     return "express_written" if consent.is_written else "express"
-
-
-def _campaign_over_budget(campaign: Campaign) -> bool:
-    if campaign.budget is None:
-        return False
-    spent = Call.objects.filter(target__campaign=campaign).aggregate(total=Sum("cost_total"))[
-        "total"
-    ]
-    return (spent or 0) >= campaign.budget
 
 
 def facts_for_contacts(
@@ -72,7 +64,7 @@ def facts_for_contacts(
     )
     caller_id = campaign.caller_id
     caller_id_owned = caller_id.organization_id == organization.pk and caller_id.is_caller_id
-    over_budget = _campaign_over_budget(campaign)
+    over_budget, budget_resets_at = budget_blocking(campaign=campaign, at=at)
 
     facts = {}
     for contact in contacts:
@@ -97,6 +89,7 @@ def facts_for_contacts(
             weekdays=tuple(campaign.weekdays),
             caller_id_owned=caller_id_owned,
             over_budget=over_budget,
+            budget_resets_at=budget_resets_at,
         )
     return facts
 

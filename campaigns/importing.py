@@ -18,10 +18,18 @@ from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from campaigns.models import USPS_STATES, Consent, Contact, Organization, Purpose
+from campaigns.models import (
+    USPS_STATES,
+    Consent,
+    Contact,
+    ImportedContact,
+    Organization,
+    Purpose,
+)
 from voiceops.phones import InvalidPhoneNumber, normalize_phone
 
 # Known columns by canonical name, with the header spellings accepted for each (compared
@@ -130,7 +138,34 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", header.strip().lower()).strip("_")
 
 
+def check_width(header: list[str]) -> None:
+    """Refuse a header with more columns than CONTACT_CSV_MAX_COLUMNS."""
+    limit = settings.CONTACT_CSV_MAX_COLUMNS
+    if len(header) > limit:
+        raise ImportFileError(
+            f"The file has {len(header):,} columns; a contact file may have at most {limit:,} "
+            "(CONTACT_CSV_MAX_COLUMNS). Keep the known columns and the template variables your "
+            "agents use, and remove the others."
+        )
+
+
+def contact_file_check(file: BinaryIO) -> None:
+    """Refuse, before the file is stored, a contact file whose header is too wide.
+
+    Reads only the first record and rewinds; every other whole-file check (encoding, CSV,
+    the phone column) is left to the import, which reports it on the job.
+    """
+    try:
+        header = next((cells for cells in text_rows(file) if not is_blank(cells)), [])
+    except ImportFileError:
+        header = []
+    finally:
+        file.seek(0)
+    check_width(header)
+
+
 def read_layout(header: list[str]) -> Layout:
+    check_width(header)
     canonical = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
     known: dict[str, int] = {}
     headers: dict[str, str] = {}
@@ -329,10 +364,15 @@ CONSENT_FIELDS = ("is_written", "seller_named", "source", "evidence", "captured_
 
 
 def write_rows(
-    organization: Organization, rows: list[ContactRow], now: datetime, headers: dict[str, str]
+    organization: Organization,
+    rows: list[ContactRow],
+    now: datetime,
+    headers: dict[str, str],
+    import_job_id: int | None = None,
 ) -> tuple[dict[str, int], list[RowError]]:
     """Upsert the rows' contacts and consents in one transaction; rows whose consent was
-    revoked after the file's capture date are refused rather than written."""
+    revoked after the file's capture date are refused rather than written. With an import
+    job, every accepted row's contact is recorded as one of the job's."""
     outcome = {"created": 0, "updated": 0, "unchanged": 0}
     errors: list[RowError] = []
     with transaction.atomic():
@@ -396,6 +436,14 @@ def write_rows(
                     row_changed[row.row] = True
         Consent.objects.bulk_create(new_consents)
         Consent.objects.bulk_update(changed_consents, list(CONSENT_FIELDS))
+        if import_job_id is not None:
+            ImportedContact.objects.bulk_create(
+                [
+                    ImportedContact(import_job_id=import_job_id, contact=existing[row.phone])
+                    for row in accepted
+                ],
+                ignore_conflicts=True,
+            )
 
     new_phones = {contact.phone for contact in new_contacts}
     for row in accepted:
@@ -440,18 +488,19 @@ def write_chunk(
     now: datetime,
     headers: dict[str, str],
     report: ImportReport,
+    import_job_id: int | None = None,
 ) -> None:
     """Write a chunk at once; when the database refuses it, write row by row so that only
     the offending rows are reported and the rest still go in."""
     try:
-        outcome, errors = write_rows(organization, rows, now, headers)
+        outcome, errors = write_rows(organization, rows, now, headers, import_job_id)
     except DatabaseError as error:
         if len(rows) == 1:
             message = str(error).strip().splitlines()[0] if str(error).strip() else "error"
             report.reject([RowError(rows[0].row, "", f"the database refused it: {message}")])
             return
         for row in rows:
-            write_chunk(organization, [row], now, headers, report)
+            write_chunk(organization, [row], now, headers, report, import_job_id)
         return
     report.created += outcome["created"]
     report.updated += outcome["updated"]
@@ -465,8 +514,10 @@ def contacts_import(
     organization_id: int,
     file: BinaryIO,
     on_progress: Callable[[ImportReport], None] | None = None,
+    import_job_id: int | None = None,
 ) -> ImportReport:
-    """Import contacts and consent from a seekable binary CSV file.
+    """Import contacts and consent from a seekable binary CSV file; with `import_job_id`,
+    the contacts of the file are recorded as the job's (`ImportedContact`).
 
     Idempotent: an unchanged row writes nothing. Raises ImportFileError, before writing,
     when the file as a whole cannot be read.
@@ -492,12 +543,12 @@ def contacts_import(
             chunk.append(contact_row)
         if len(chunk) >= CHUNK_ROWS or report.processed % CHUNK_ROWS == 0:
             if chunk:
-                write_chunk(organization, chunk, now, layout.headers, report)
+                write_chunk(organization, chunk, now, layout.headers, report, import_job_id)
                 chunk = []
             if on_progress:
                 on_progress(report)
     if chunk:
-        write_chunk(organization, chunk, now, layout.headers, report)
+        write_chunk(organization, chunk, now, layout.headers, report, import_job_id)
     if on_progress:
         on_progress(report)
     return report

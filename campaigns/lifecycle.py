@@ -1,12 +1,14 @@
-"""Launching, pausing, resuming and cancelling campaigns, and adding their audience."""
+"""Launching, pausing, resuming and cancelling campaigns (their audience: `targeting`)."""
 
 from datetime import datetime
 
 from django.db import transaction
 
-from calls.models import Call, CallStatus
+from calls.models import Call, CallStatus, WebhookEvent
 from calls.states import call_transition
-from campaigns.models import Campaign, Contact, Target
+from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
+from campaigns.compliance import Reason
+from campaigns.models import Campaign, PauseReason, Target
 
 S = Campaign.Status
 
@@ -36,33 +38,16 @@ def _locked(campaign_id: int, action: str) -> Campaign:
     return campaign
 
 
-def campaign_add_contacts(*, campaign_id: int, contact_ids) -> int:
-    """Make targets of the contacts (of the campaign's organisation). Returns how many were
-    new; contacts already targeted are left as they are."""
-    campaign = Campaign.objects.get(pk=campaign_id)
-    if campaign.status in {S.COMPLETED, S.CANCELLED}:
-        raise CampaignStateError(f"Campaign {campaign.name!r} has ended; it takes no contacts.")
-    contacts = Contact.objects.filter(pk__in=contact_ids, organization_id=campaign.organization_id)
-    existing = Target.objects.filter(campaign=campaign).count()
-    Target.objects.bulk_create(
-        [
-            Target(
-                campaign=campaign,
-                contact=contact,
-                next_attempt_at=campaign.launched_at,  # a running campaign picks them up
-            )
-            for contact in contacts
-        ],
-        ignore_conflicts=True,
-    )
-    return Target.objects.filter(campaign=campaign).count() - existing
-
-
 def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> Campaign:
     """Start calling: every pending target becomes due at launch (or at the campaign's start)."""
     with transaction.atomic():
         campaign = _locked(campaign_id, "launch")
         campaign.full_clean()
+        if not campaign.organization.callback_number:
+            raise CampaignStateError(
+                f"{campaign.organization} has no callback number; every call states one, "
+                "so set it on the organisation before launching."
+            )
         if not campaign.targets.exists():
             raise CampaignStateError(f"Campaign {campaign.name!r} has no contacts to call.")
         due_at = max(at, campaign.starts_at) if campaign.starts_at else at
@@ -77,14 +62,17 @@ def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> C
     return campaign
 
 
-def campaign_pause(*, campaign_id: int, at: datetime) -> Campaign:
+def campaign_pause(
+    *, campaign_id: int, at: datetime, reason: str = PauseReason.OPERATOR
+) -> Campaign:
     """Stop new dials at once; calls already placed finish. Calls queued but not yet dialed
-    are cancelled and their targets wait for the resume."""
+    are cancelled and their targets wait for the resume. `reason` is shown in the admin."""
     with transaction.atomic():
         campaign = _locked(campaign_id, "pause")
         campaign.status = S.PAUSED
         campaign.paused_at = at
-        campaign.save(update_fields=["status", "paused_at"])
+        campaign.paused_reason = reason
+        campaign.save(update_fields=["status", "paused_at", "paused_reason"])
         _cancel_queued_calls(campaign, at=at, reason="campaign_paused", close_targets=False)
     return campaign
 
@@ -94,7 +82,12 @@ def campaign_resume(*, campaign_id: int, at: datetime) -> Campaign:
         campaign = _locked(campaign_id, "resume")
         campaign.status = S.RUNNING
         campaign.paused_at = None
-        campaign.save(update_fields=["status", "paused_at"])
+        campaign.paused_reason = ""
+        campaign.save(update_fields=["status", "paused_at", "paused_reason"])
+        # Targets put off for the budget are due again: the dial re-checks every budget.
+        campaign.targets.filter(status=Target.Status.PENDING, last_reason=Reason.BUDGET).update(
+            next_attempt_at=at
+        )
     return campaign
 
 
@@ -108,6 +101,12 @@ def campaign_cancel(*, campaign_id: int, at: datetime) -> Campaign:
         _cancel_queued_calls(campaign, at=at, reason="campaign_cancelled", close_targets=True)
         campaign.targets.filter(status=Target.Status.PENDING).update(
             status=Target.Status.CLOSED, last_reason="campaign_cancelled", next_attempt_at=None
+        )
+        webhook_event_emit(
+            organization_id=campaign.organization_id,
+            event=WebhookEvent.CAMPAIGN_FINISHED,
+            payload=campaign_finished_payload(campaign),
+            at=at,
         )
     return campaign
 

@@ -53,13 +53,19 @@ class Purpose(models.TextChoices):
 
 
 money = {"max_digits": 12, "decimal_places": 4}
+ledger_money = {"max_digits": 14, "decimal_places": 6}  # sums of call costs, as calls store them
 
 
 class Organization(models.Model):
     """The business on whose behalf calls are placed; its registered name is disclosed."""
 
     name = models.CharField("registered business name", max_length=200, unique=True)
-    callback_number = models.CharField(max_length=20, validators=[validate_e164])
+    callback_number = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[validate_e164],
+        help_text="E.164 number stated on every call and voicemail; required to launch.",
+    )
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
@@ -272,6 +278,11 @@ def default_retry_delays():
     return {"no_answer": 4 * 3600, "busy": 1800, "failed": 3600, "voicemail": 24 * 3600}
 
 
+class PauseReason(models.TextChoices):
+    OPERATOR = "operator", "Paused by an operator"
+    BUDGET_EXHAUSTED = "budget_exhausted", "Budget exhausted"
+
+
 class Campaign(models.Model):
     class Kind(models.TextChoices):
         REMINDER = "reminder", "Reminder"
@@ -318,6 +329,9 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(
+        "why paused", max_length=20, choices=PauseReason.choices, blank=True
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -492,3 +506,151 @@ class ImportJob(models.Model):
         if not self.total:
             return 100 if self.is_finished else None
         return min(100, round(100 * self.processed / self.total))
+
+
+class ImportedContact(models.Model):
+    """A contact named by a row of a contacts import (created, updated or unchanged), so
+    that "the contacts of that file" can be selected later, e.g. to add them to a campaign."""
+
+    import_job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="contacts")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="imports")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_job", "contact"], name="imported_contact_once_per_job"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contact} from {self.import_job}"
+
+
+class TargetingJob(models.Model):
+    """Contacts being added to a campaign in bulk (`campaigns.targeting`), and its progress.
+
+    The selection is stored, not the contacts: explicit ids, a contact filter, or every
+    contact of the organisation, read back in batches by whoever runs the job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="targeting_jobs"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targeting_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    contact_ids = models.JSONField(
+        null=True, blank=True, help_text="The contacts chosen one by one, if they were."
+    )
+    contact_filter = models.JSONField(
+        null=True, blank=True, help_text="The contacts chosen by a filter, if they were."
+    )
+    all_contacts = models.BooleanField(
+        default=False, help_text="Every contact of the organisation."
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Contacts selected.")
+    processed = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0, help_text="New targets of the campaign.")
+    # Contacts are read in primary-key order: a job resumed after a lost worker starts here.
+    last_contact_id = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="Why the job failed, if it did.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "campaign audience job"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(contact_ids__isnull=False, contact_filter__isnull=True, all_contacts=False)
+                    | Q(contact_ids__isnull=True, contact_filter__isnull=False, all_contacts=False)
+                    | Q(contact_ids__isnull=True, contact_filter__isnull=True, all_contacts=True)
+                ),
+                name="targeting_job_one_selection",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Contacts added to {self.campaign} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.processed / self.total))
+
+
+class BudgetAlert(models.Model):
+    """A budget reached 80 % or 100 % in one period. Unique per budget, period and threshold,
+    so racing workers record (and notify) it once."""
+
+    class Scope(models.TextChoices):
+        CAMPAIGN = "campaign", "Campaign budget"
+        DAILY = "daily", "Daily budget"
+        MONTHLY = "monthly", "Monthly budget"
+
+    class Threshold(models.IntegerChoices):
+        WARNING = 80, "80 %"
+        EXHAUSTED = 100, "100 %"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="budget_alerts"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="budget_alerts"
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    period = models.CharField(
+        max_length=10, blank=True, help_text="The day or month, in the organisation's time zone."
+    )
+    threshold = models.PositiveSmallIntegerField(choices=Threshold.choices)
+    budget = models.DecimalField(**ledger_money)
+    spent = models.DecimalField(**ledger_money)
+    reserved = models.DecimalField(
+        **ledger_money, default=0, help_text="Held by calls in flight when the alert was raised."
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField()
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email and the live push went out."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "scope", "campaign", "period", "threshold"],
+                nulls_distinct=False,
+                name="budget_alert_once_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="campaign", campaign__isnull=False)
+                | ~Q(scope="campaign") & Q(campaign__isnull=True),
+                name="budget_alert_campaign_scope_names_campaign",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="budget_alert_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        where = f" of {self.campaign}" if self.campaign_id else ""
+        period = f" ({self.period})" if self.period else ""
+        return f"{self.get_scope_display()}{where}{period}: {self.threshold} %"

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from calls.models import Call, CallStatus
+from calls.models import Call, CallStatus, WebhookEvent
+from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
+from campaigns.budgets import budget_affordable_calls
 from campaigns.compliance import evaluate
 from campaigns.eligibility import facts_for_contacts
 from campaigns.models import Campaign, Target
@@ -75,6 +77,9 @@ def campaign_tick(*, campaign_id: int, at: datetime, enqueue_dial) -> TickReport
             return report
 
         free = campaign.max_concurrent_calls - active_calls(campaign.pk)
+        affordable = budget_affordable_calls(campaign=campaign, at=at)
+        if affordable is not None:
+            free = min(free, affordable)  # the rest wait for calls in flight to be priced
         due = list(
             Target.objects.filter(
                 campaign=campaign, status=Target.Status.PENDING, next_attempt_at__lte=at
@@ -141,6 +146,12 @@ def _complete_if_done(campaign: Campaign, *, at: datetime) -> None:
         campaign.status = Campaign.Status.COMPLETED
         campaign.finished_at = at
         campaign.save(update_fields=["status", "finished_at"])
+        webhook_event_emit(
+            organization_id=campaign.organization_id,
+            event=WebhookEvent.CAMPAIGN_FINISHED,
+            payload=campaign_finished_payload(campaign),
+            at=at,
+        )
 
 
 def _finish(campaign: Campaign, *, at: datetime, reason: str) -> None:

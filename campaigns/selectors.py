@@ -1,12 +1,19 @@
 """Reads about campaigns and their audience."""
 
-from django.db.models import Count
+from decimal import Decimal
+
+from django.db.models import Count, Sum
 
 from campaigns.models import Campaign, Target
 
 
 def campaign_progress(*, campaign_id: int) -> dict:
-    """A campaign's status and how many targets are in each state (the live dashboard's data)."""
+    """A campaign's status, how many targets are in each state and with each outcome, and
+    how many of its calls are under way (the live dashboard's data). No money: everyone who
+    may read the campaign sees this; `campaign_spend` is for those who read costs."""
+    from calls.models import Call
+    from calls.states import TERMINAL
+
     campaign = Campaign.objects.only("id", "name", "status").get(pk=campaign_id)
     counts = dict(
         Target.objects.filter(campaign_id=campaign_id)
@@ -15,13 +22,48 @@ def campaign_progress(*, campaign_id: int) -> dict:
         .values_list("status", "count")
     )
     targets = {status: counts.get(status, 0) for status in Target.Status.values}
+    outcomes = dict(
+        Target.objects.filter(campaign_id=campaign_id)
+        .exclude(outcome="")
+        .values_list("outcome")
+        .annotate(count=Count("id"))
+        .values_list("outcome", "count")
+        .order_by("outcome")
+    )
+    in_progress = (
+        Call.objects.filter(target__campaign_id=campaign_id).exclude(status__in=TERMINAL).count()
+    )
     return {
         "campaign": campaign.pk,
         "name": campaign.name,
         "status": campaign.status,
         "targets": targets,
         "total": sum(targets.values()),
+        "outcomes": outcomes,
+        "calls_in_progress": in_progress,
     }
+
+
+def campaign_spend(*, campaign_id: int) -> dict:
+    """What the campaign's calls have cost so far (priced calls), against its budget."""
+    from calls.models import Call
+
+    campaign = Campaign.objects.select_related("organization").get(pk=campaign_id)
+    spent = Call.objects.filter(target__campaign_id=campaign_id).aggregate(total=Sum("cost_total"))[
+        "total"
+    ] or Decimal("0")
+    remaining = None if campaign.budget is None else campaign.budget - spent
+    return {
+        "spent": spent,
+        "budget": campaign.budget,
+        "remaining": remaining,
+        "currency": campaign.organization.currency,
+    }
+
+
+def organization_group_name(organization_id: int) -> str:
+    """The Channels group of an organisation's dashboards (budget alerts)."""
+    return f"organization-{organization_id}"
 
 
 def campaign_group_name(campaign_id: int) -> str:

@@ -14,7 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.tasks import dial
-from campaigns.importing import ImportFileError, ImportReport, contacts_import
+from campaigns.budget_alerts import budget_alerts_notify_pending, budget_paused_campaigns_resume
+from campaigns.budgets import budgets_enforce_all
+from campaigns.importing import (
+    ImportFileError,
+    ImportReport,
+    contact_file_check,
+    contacts_import,
+)
 from campaigns.models import ImportJob
 from campaigns.progress import campaign_progress_publish
 from campaigns.registry import RegistryFileError, RegistryReport, check_list, registry_import
@@ -36,9 +43,14 @@ def import_job_create(
     run_now: bool = False,
 ) -> ImportJob:
     """Store the upload and import it: on a worker once the transaction commits, or at once
-    with `run_now` (small files, so the caller gets the finished job back)."""
+    with `run_now` (small files, so the caller gets the finished job back).
+
+    Raises RegistryFileError (a suppression list's details) or ImportFileError (a contact
+    file wider than CONTACT_CSV_MAX_COLUMNS) before anything is stored."""
     if kind == ImportJob.Kind.SUPPRESSIONS:
         check_list(source, state, synced_at)
+    else:
+        contact_file_check(upload)
     job = ImportJob(
         organization_id=organization_id,
         kind=kind,
@@ -102,7 +114,10 @@ def import_job_run(*, job_id: int) -> None:
         with open(job.file.path, "rb") as file:
             if job.kind == ImportJob.Kind.CONTACTS:
                 report = contacts_import(
-                    organization_id=job.organization_id, file=file, on_progress=record
+                    organization_id=job.organization_id,
+                    file=file,
+                    on_progress=record,
+                    import_job_id=job.pk,
                 )
             else:
                 report = registry_import(
@@ -163,3 +178,40 @@ def tick_campaign(campaign_id: int) -> dict:
     """One campaign's tick, run as soon as one of its calls ends, so the freed slot is
     filled at once instead of at the next beat."""
     return {"booked": _tick_campaign(campaign_id, at=timezone.now())}
+
+
+@shared_task(time_limit=3600, soft_time_limit=3540)
+def targets_add(job_id: int) -> None:
+    """Add a targeting job's contacts to its campaign; see `targeting_job_run`."""
+    from campaigns.targeting import targeting_job_run
+
+    targeting_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def targeting_jobs_sweep() -> dict:
+    """Beat, every minute: targeting jobs no worker is running go back to one."""
+    from campaigns.targeting import targeting_jobs_resume
+
+    return {"resumed": targeting_jobs_resume(at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def notify_budget_alerts() -> dict:
+    """Beat, every minute: send budget alerts whose email and push did not go out after they
+    were recorded (a crash, a mail server down). Safe to run twice: each is sent once."""
+    return {"sent": budget_alerts_notify_pending(at=timezone.now())}
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def resume_budget_paused_campaigns() -> dict:
+    """Beat, every minute: resume campaigns paused for a budget that has renewed (the
+    organisation's day or month turned) or been raised. Idempotent."""
+    return {"resumed": budget_paused_campaigns_resume(at=timezone.now())}
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def enforce_budgets() -> dict:
+    """Beat, every minute: check every budget in force (alerts, pause), in case a pricing
+    run died before it did. Idempotent: each alert is recorded once."""
+    return {"alerts": len(budgets_enforce_all(at=timezone.now()))}

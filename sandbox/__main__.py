@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sandbox.carrier import DEFAULT_NUMBER, Carrier
+from sandbox.carrier import DEFAULT_NUMBER, Billing, Carrier
 from sandbox.model import ModelServer
 
 
@@ -33,6 +33,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--calls-per-second", type=float, default=1.0)
     parser.add_argument("--recordings", type=Path, help="where call recordings and logs go")
+    parser.add_argument(
+        "--price-delay",
+        type=float,
+        default=Billing.price_delay_seconds,
+        metavar="SECONDS",
+        help="how long after a call ends its price appears, as Twilio's does "
+        f"(default {Billing.price_delay_seconds:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -50,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         numbers=owned_numbers(arguments.number),
         calls_per_second=arguments.calls_per_second,
         recording_dir=arguments.recordings,
+        billing=Billing(price_delay_seconds=arguments.price_delay),
     )
     model = ModelServer()
     stopping = threading.Event()

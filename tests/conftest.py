@@ -1,6 +1,7 @@
 """Fixtures shared across the suite: the sandbox (Twilio and OpenAI stand-ins) and the
 running product stack for integration tests."""
 
+import os
 import time
 from datetime import UTC, datetime
 
@@ -14,6 +15,11 @@ from tests.stack import LAWFUL_INSTANT, Stack
 
 CALLER_ID = "+12025550100"
 MODEL_API_KEY = "sk-sandbox-test"
+
+
+# The fault suite stops and restarts PostgreSQL and Redis, so it runs only on private servers
+# of its own (`make test-faults` loads `tests.faults.services`).
+collect_ignore = [] if os.environ.get("VOICEOPS_PRIVATE_SERVICES") else ["faults"]
 
 
 def pytest_collection_modifyitems(items):
@@ -85,6 +91,9 @@ class CarrierView:
     def __init__(self, carrier):
         self.carrier = carrier
         self.earlier = set(carrier.calls)
+
+    def placed(self):
+        return [call for sid, call in self.carrier.calls.items() if sid not in self.earlier]
 
     def calls_to(self, number):
         return [

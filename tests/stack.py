@@ -2,6 +2,7 @@
 processes against the test database and Redis, talking to the sandbox."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +36,10 @@ def database_url() -> str:
 
 
 class Stack:
-    def __init__(self, *, carrier, model, offset: float, log_dir: Path):
+    def __init__(
+        self, *, carrier, model, offset: float, log_dir: Path, worker_pool: str = "threads"
+    ):
+        self.worker_pool = worker_pool
         self.port = free_port()
         self.public_base_url = f"http://127.0.0.1:{self.port}"
         self.offset = offset
@@ -56,24 +60,20 @@ class Stack:
         }
 
     def _start(self, name: str, module_args: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "sandbox.timeshift", str(self.offset), "-m", *module_args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches its pool's children
         )
 
     def start(self, *, beat: bool = True) -> "Stack":
         celery_app.control.purge()  # no task left over from an earlier test or run
         self._start("web", web_server_arguments(host="127.0.0.1", port=self.port))
-        self._start(
-            "worker",
-            ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
-             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--hostname", f"stack-{os.getpid()}@%h"],
-        )  # fmt: skip
+        self.start_worker()
         if beat:
             self._start(
                 "beat",
@@ -83,6 +83,33 @@ class Stack:
         self._wait_for_web(seconds=60)
         return self
 
+    def start_worker(self) -> None:
+        self._start(
+            "worker",
+            ["celery", "-A", "voiceops", "worker", "-Q", "default,dial,postcall",
+             "--pool", self.worker_pool, "--concurrency", "8", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--hostname", f"stack-{os.getpid()}@%h"],
+        )  # fmt: skip
+
+    def restart_worker(self, *, pool: str) -> None:
+        """Stop the worker gracefully and start it again with the given pool."""
+        worker = self.processes.pop("worker")
+        worker.terminate()
+        worker.wait(timeout=60)
+        self.worker_pool = pool
+        self.start_worker()
+
+    def kill_worker(self) -> None:
+        """kill -9 the worker and its pool, as when its machine or container dies."""
+        worker = self.processes.pop("worker")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+    def log_count(self, name: str, text: str) -> int:
+        """How many lines of a process's log (across its restarts) contain `text`."""
+        log = self.log_dir / f"{name}.log"
+        return sum(text in line for line in log.read_text(errors="replace").splitlines())
+
     def _wait_for_web(self, *, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -91,7 +118,9 @@ class Stack:
                     return
             self.check_alive()
             time.sleep(0.2)
-        raise RuntimeError(f"daphne did not listen on {self.port}; see {self.log_dir}/web.log")
+        raise RuntimeError(
+            f"the web process did not listen on {self.port}; see {self.log_dir}/web.log"
+        )
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
@@ -100,7 +129,9 @@ class Stack:
                 raise RuntimeError(f"The {name} process exited ({process.returncode}):\n{log}")
 
     def quiesce(self, *, seconds: float = 120) -> None:
-        """Stop every campaign and wait until no call is live and every ended call is priced."""
+        """Stop every campaign and wait until no call is live and every ended call is priced
+        and, if answered, analysed (or its analysis error recorded)."""
+        from calls.analysis import calls_awaiting_analysis
         from calls.models import Call, CallStatus
         from campaigns.models import Campaign
         from campaigns.scheduling import ACTIVE_CALL_STATUSES
@@ -114,6 +145,7 @@ class Stack:
             busy = (
                 Call.objects.filter(status__in=ACTIVE_CALL_STATUSES).exists()
                 or Call.objects.filter(ended_at__isnull=False, priced_at__isnull=True).exists()
+                or calls_awaiting_analysis().exists()
             )
             if not busy:
                 time.sleep(1)  # the worker's last writes (target settled) land
@@ -129,5 +161,5 @@ class Stack:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()

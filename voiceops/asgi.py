@@ -10,10 +10,14 @@ django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from voiceops.request_size import RequestSizeLimit  # noqa: E402
 from voiceops.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": django_application, "websocket": URLRouter(websocket_urlpatterns)}
+    {
+        "http": RequestSizeLimit(django_application),
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
 )
 
 # Everything loaded so far lives as long as the process: keep it out of the collector's

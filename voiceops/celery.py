@@ -19,12 +19,26 @@ app.conf.task_queues = (Queue("default"), Queue("dial"), Queue("postcall"))
 app.conf.task_routes = {
     "calls.tasks.dial": {"queue": "dial"},
     "calls.tasks.price_call": {"queue": "postcall"},
+    "calls.tasks.analyze_call": {"queue": "postcall"},
 }
 
 # Every periodic job is listed here and nowhere else.
 app.conf.beat_schedule = {
     "campaign-tick": {"task": "campaigns.tasks.tick", "schedule": 3.0},
-    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 60.0},
+    "resume-targeting-jobs": {"task": "campaigns.tasks.targeting_jobs_sweep", "schedule": 60.0},
+    "reclaim-dials": {"task": "calls.tasks.reclaim_dials", "schedule": 10.0},
+    "sweep-stuck-calls": {"task": "calls.tasks.sweep_stuck_calls", "schedule": 15.0},
+    # Follow-ups of finished calls (settle, price) that a broker outage lost.
+    "reconcile-call-followups": {"task": "calls.tasks.reconcile_followups", "schedule": 60.0},
+    # Webhook retries, and events whose delivery task was lost.
+    "sweep-webhooks": {"task": "calls.tasks.sweep_webhooks", "schedule": 15.0},
+    "poll-carrier-prices": {"task": "calls.tasks.poll_carrier_prices", "schedule": 60.0},
+    "enforce-budgets": {"task": "campaigns.tasks.enforce_budgets", "schedule": 60.0},
+    "notify-budget-alerts": {"task": "campaigns.tasks.notify_budget_alerts", "schedule": 60.0},
+    "resume-budget-paused-campaigns": {
+        "task": "campaigns.tasks.resume_budget_paused_campaigns",
+        "schedule": 60.0,
+    },
 }
 
 app.conf.imports = ("voiceops.tasks",)

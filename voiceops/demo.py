@@ -167,12 +167,14 @@ def main() -> None:
     )
     demo.start_sandbox()
     demo.start_product()
-    campaign_id = int(demo.run("voiceops.demo_seed").strip())
+    campaign_id, survey_campaign_id = map(int, demo.run("voiceops.demo_seed").split())
 
     from voiceops.demo_report import watch
 
     os.environ.update(demo.env)
-    watch(campaign_id=campaign_id, now=demo.now, check_alive=demo.check_alive)
+    watch(
+        campaign_ids=[campaign_id, survey_campaign_id], now=demo.now, check_alive=demo.check_alive
+    )
     print(
         f"\nVoiceOps is running.\n"
         f"  Admin:      http://127.0.0.1:{port}/admin/\n"

@@ -1,4 +1,5 @@
-"""The demo's terminal view: live progress of its campaign, then each call's outcome and cost."""
+"""The demo's terminal view: live progress of its campaigns, then each call's outcome and
+cost, its post-call analysis (summary, sentiment, follow-up) and the survey's answers."""
 
 import os
 import time
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import django
+from django.db.models import Q
 
 # Targets due again within this long are waited for; later retries end the demo's wait.
 SOON = timedelta(minutes=3)
@@ -17,13 +19,15 @@ def _setup():
     django.setup()
 
 
-def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> None:
-    """Print progress until no call is live and no target is due soon, then the results."""
+def watch(*, campaign_ids: list[int], now, check_alive, poll_seconds: float = 1.0) -> None:
+    """Print progress until no call is live, unpriced or unanalysed and no target is due
+    soon, then the results."""
     _setup()
     from django.db import close_old_connections
 
+    from calls.analysis import calls_awaiting_analysis
     from calls.models import Call
-    from campaigns.models import Target
+    from campaigns.models import Campaign, Target
     from campaigns.scheduling import ACTIVE_CALL_STATUSES
 
     last_counts, last_printed = "", 0.0
@@ -31,15 +35,22 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
         check_alive()
         close_old_connections()
         targets = Counter(
-            Target.objects.filter(campaign_id=campaign_id).values_list("status", flat=True)
+            Target.objects.filter(campaign_id__in=campaign_ids).values_list("status", flat=True)
         )
-        calls = Call.objects.filter(target__campaign_id=campaign_id)
+        calls = Call.objects.filter(target__campaign_id__in=campaign_ids)
         live = calls.filter(status__in=ACTIVE_CALL_STATUSES).count()
+        # Calls refused before the carrier had them (over budget, say) cost nothing to price.
         unpriced = (
-            calls.filter(priced_at__isnull=True).exclude(status__in=ACTIVE_CALL_STATUSES).count()
+            calls.filter(priced_at__isnull=True, carrier_sid__isnull=False)
+            .exclude(status__in=ACTIVE_CALL_STATUSES)
+            .count()
         )
+        unanalysed = calls_awaiting_analysis().filter(target__campaign_id__in=campaign_ids).count()
         due_soon = Target.objects.filter(
-            campaign_id=campaign_id, status=Target.Status.PENDING, next_attempt_at__lte=now() + SOON
+            campaign_id__in=campaign_ids,
+            campaign__status=Campaign.Status.RUNNING,  # a paused campaign calls nobody
+            status=Target.Status.PENDING,
+            next_attempt_at__lte=now() + SOON,
         ).count()
         counts = (
             f"targets: {targets['pending']} pending, {targets['calling']} calling, "
@@ -49,10 +60,13 @@ def watch(*, campaign_id: int, now, check_alive, poll_seconds: float = 1.0) -> N
         if counts != last_counts or time.monotonic() - last_printed > 15:
             print(f"[{now():%H:%M:%S} UTC] {counts}", flush=True)
             last_counts, last_printed = counts, time.monotonic()
-        if calls.exists() and not live and not unpriced and not due_soon and not targets["calling"]:
+        settled = not (live or unpriced or unanalysed or due_soon or targets["calling"])
+        if calls.exists() and settled:
             break
         time.sleep(poll_seconds)
-    print_results(campaign_id=campaign_id)
+    for campaign_id in campaign_ids:
+        print_results(campaign_id=campaign_id)
+    print_budget_alerts(campaign_id=campaign_ids[0])
 
 
 def _local(at: datetime | None, zones: list[str]) -> str:
@@ -64,8 +78,10 @@ def _local(at: datetime | None, zones: list[str]) -> str:
 
 def print_results(*, campaign_id: int) -> None:
     from calls.models import Call
-    from campaigns.models import Target
+    from campaigns.models import Campaign, Target
 
+    campaign = Campaign.objects.get(pk=campaign_id)
+    print(f"\n== {campaign.name} ==")
     print("\nCalls")
     header = f"  {'contact':<15} {'number':<13} {'st':<3} {'status':<11} {'outcome':<21} {'secs':>4} {'cost':>9}"
     print(header)
@@ -95,4 +111,102 @@ def print_results(*, campaign_id: int) -> None:
             when = f", next attempt {target.next_attempt_at:%H:%M} UTC ({_local(target.next_attempt_at, zones)})"
         print(
             f"  {target.contact.name:<15} {target.status}: {target.last_reason or target.outcome}{when}"
+        )
+    print_analysis(campaign=campaign)
+    if campaign.survey_id:
+        print_survey(campaign=campaign)
+
+
+def _wrapped(text: str, *, indent: int, width: int = 96) -> str:
+    import textwrap
+
+    return textwrap.fill(
+        text, width=width, initial_indent=" " * indent, subsequent_indent=" " * indent
+    )
+
+
+def print_analysis(*, campaign) -> None:
+    """Each answered call's summary, sentiment and follow-up, as the analysis model read it."""
+    from calls.models import Call, CallStatus
+
+    calls = (
+        Call.objects.filter(target__campaign=campaign, status=CallStatus.COMPLETED)
+        .exclude(answered_at=None)
+        .select_related("target__contact")
+        .order_by("pk")
+    )
+    print("\nPost-call analysis")
+    for call in calls:
+        name = call.target.contact.name
+        if call.analysis_error:
+            print(f"  {name:<15} analysis failed: {call.analysis_error}")
+            continue
+        if call.analysed_at is None:
+            print(f"  {name:<15} (no transcript to analyse)")
+            continue
+        score = f"{call.sentiment_score:+.1f}" if call.sentiment_score is not None else ""
+        disputed = (
+            f" (the analysis read {call.analysis_outcome})" if call.is_outcome_disputed else ""
+        )
+        print(f"  {name:<15} {call.sentiment} {score}, outcome {call.outcome}{disputed}")
+        print(_wrapped(call.summary, indent=18))
+        if call.is_follow_up_needed:
+            print(_wrapped(f"Follow-up: {call.follow_up_reason}", indent=18))
+        if call.callback_requested_at:
+            print(f"{'':18}Callback requested for {call.callback_requested_at:%a %d %b %H:%M %Z}")
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def print_survey(*, campaign) -> None:
+    """Each question's answers, per call and tallied."""
+    from calls.models import SurveyAnswer
+    from calls.survey_answers import survey_tallies
+
+    tallies = survey_tallies(organization_id=campaign.organization_id, survey_id=campaign.survey_id)
+    answers = SurveyAnswer.objects.filter(call__target__campaign=campaign).select_related(
+        "call__target__contact"
+    )
+    print(f"\nSurvey answers ({campaign.survey.name})")
+    for question in campaign.survey.questions.order_by("position"):
+        counts = ", ".join(
+            f"{_shown(value)}: {calls}" for value, calls in tallies.get(question.pk, {}).items()
+        )
+        print(f"  {question.position}. {question.text} [{question.get_kind_display()}]")
+        for answer in answers.filter(question=question):
+            note = (
+                f" (analysis heard {_shown(answer.analysis_value)})" if answer.is_disputed else ""
+            )
+            print(f"{'':6}{answer.call.target.contact.name}: {_shown(answer.value)}{note}")
+        print(f"{'':6}tally over every call of this survey: {counts or 'no answers'}")
+
+
+def print_budget_alerts(*, campaign_id: int) -> None:
+    """The budgets the campaign reached, each alert once, and who was told."""
+    from campaigns.budget_alerts import alert_recipients
+    from campaigns.models import BudgetAlert, Campaign
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    alerts = BudgetAlert.objects.filter(organization_id=campaign.organization_id).filter(
+        Q(campaign_id=campaign_id) | Q(campaign__isnull=True, created_at__gte=campaign.created_at)
+    )
+    print("\nBudget alerts")
+    if not alerts.exists():
+        print("  none")
+    for alert in alerts.order_by("created_at", "threshold"):
+        print(
+            f"  [{alert.created_at:%H:%M:%S} UTC] {alert.get_scope_display()}"
+            f"{' ' + alert.period if alert.period else ''}: {alert.threshold} % "
+            f"(spent ${alert.spent:.4f} of ${alert.budget:.2f})"
+        )
+    recipients = alert_recipients(campaign.organization_id)
+    if alerts.exists() and recipients:
+        print(f"  emailed to {', '.join(recipients)} (printed in the worker's log)")
+    if campaign.paused_reason:
+        print(
+            f"  campaign {campaign.get_status_display().lower()}: {campaign.get_paused_reason_display()}"
         )

@@ -4,6 +4,8 @@ Every variable is parsed strictly by `voiceops.env`; a malformed value stops the
 With no environment at all the project runs the zero-setup demo: SQLite, no Redis.
 """
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -16,6 +18,9 @@ VAR_DIR = Path(env_str("VOICEOPS_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", required=not DEBUG) or "insecure-development-key-" + "x" * 40
+# Earlier keys still accepted for what they signed (sessions, media-stream tokens) while a
+# new SECRET_KEY takes over: rotation without logging everyone out (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 # The https origin Twilio reaches us at. Webhook signatures are computed by Twilio over the
@@ -29,6 +34,7 @@ OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", "https://api.openai.com/v1", schemes=("http", "https"))
 OPENAI_REALTIME_MODEL = env_str("OPENAI_REALTIME_MODEL", "gpt-realtime-2.1")
 OPENAI_ANALYSIS_MODEL = env_str("OPENAI_ANALYSIS_MODEL", "gpt-5-mini")
+OPENAI_ANALYSIS_TIMEOUT_SECONDS = env_int("OPENAI_ANALYSIS_TIMEOUT_SECONDS", 30, minimum=1)
 
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 
@@ -41,7 +47,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
+    "axes",
+    "tenancy",
     "campaigns",
     "calls",
     "agents",
@@ -54,9 +65,24 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenancy.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Permissions come from the member's role in the current organisation (tenancy.roles);
+# django-axes counts failed logins first and refuses a locked-out username and address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "tenancy.backends.RoleBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "voiceops.urls"
 ASGI_APPLICATION = "voiceops.asgi.application"
@@ -112,6 +138,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Uploads (contact files, suppression lists): a request body above MAX_UPLOAD_MB is refused
+# with 413 before Django reads it (voiceops/request_size.py). Files above Django's
+# FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are spooled to the temporary directory, not memory.
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+# A contact CSV with more columns than this is refused before it is stored.
+CONTACT_CSV_MAX_COLUMNS = env_int("CONTACT_CSV_MAX_COLUMNS", 200, minimum=2)
+
 # Security: production defaults; each can be relaxed explicitly for local runs.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -119,19 +152,67 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# The container health check asks daphne directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not a rate such as '600/minute'."
+    )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "tenancy.api_auth.ApiKeyAuthentication",
+        "tenancy.api_auth.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenancy.api_auth.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenancy.api_auth.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "voiceops.api_schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "voiceops.api_errors.errors_in_one_shape",
 }
+
+# The OpenAPI schema (/api/schema/) and its interactive docs (/api/docs/, Swagger UI), whose
+# scripts and styles come from drf-spectacular-sidecar: no CDN, no internet needed. (Redoc is
+# left out: its page loads web fonts from the internet.)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VoiceOps API",
+    "DESCRIPTION": (
+        "Contacts, consent and suppressions; agents, surveys and phone numbers; campaigns, "
+        "their audience and progress; calls with transcripts, events and (for finance and "
+        "admin roles) costs. Every request acts in one organisation. Errors have one shape: "
+        '`{"errors": [{"field": ..., "message": ...}]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "TargetStatusEnum": "campaigns.models.Target.Status",
+        "ImportJobStatusEnum": "campaigns.models.ImportJob.Status",
+        "CallStatusEnum": "calls.models.CallStatus",
+        "SuppressionSourceEnum": "campaigns.models.Suppression.Source",
+    },
+}
+
+# The cache holds API throttling counters: shared by every process through Redis.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "voiceops-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Channels: Redis when configured (several daphne processes share groups), else in-memory.
 if REDIS_URL:
@@ -145,6 +226,21 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Email (budget alerts to finance and admins): SMTP when EMAIL_HOST is set, else printed to
+# the console, as in the demo.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "VoiceOps <voiceops@localhost>")
 
 # Celery (voiceops/celery.py reads every CELERY_* name). Without Redis, the demo uses a
 # filesystem broker that the web, worker and beat processes share on one machine.
@@ -160,6 +256,9 @@ if not REDIS_URL:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # A worker must survive a broker restart (voiceops/broker.py).
+    CELERY_BROKER_TRANSPORT = "voiceops.broker:Transport"
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_IGNORE_RESULT = True
@@ -174,6 +273,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimu
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Beat writes its schedule file after every task it sends (a few bytes every 3 s), so the
+# file's age tells a health check whether beat is alive (voiceops/healthcheck.py).
+CELERY_BEAT_SYNC_EVERY = 1
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,6 @@ admin.site.index_title = "Campaigns, calls and costs"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
-    path("api/", include("campaigns.urls")),
+    path("api/", include("voiceops.api_urls")),
     path("", include("calls.urls")),
 ]

@@ -6,6 +6,7 @@ permanent (the same request can never succeed) or worth retrying.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import requests
@@ -180,6 +181,32 @@ def create_call(
 
 def fetch_call(sid: str) -> CarrierCall:
     return _request(lambda: _carrier_call(client().calls(sid).fetch()))
+
+
+@dataclass(frozen=True)
+class CarrierPrice:
+    """What the carrier charged for a call, as a positive amount; `amount` is None until the
+    carrier has priced the call (Twilio fills it in minutes after the call ends)."""
+
+    amount: Decimal | None
+    unit: str
+
+
+def fetch_call_price(sid: str) -> CarrierPrice:
+    """The carrier's price for the call. Raises CarrierError (CallGone if unknown)."""
+    instance = _request(lambda: client().calls(sid).fetch())
+    price = instance.price
+    try:
+        # Twilio writes charges as negative amounts ("-0.02800").
+        amount = None if price in (None, "") else abs(Decimal(str(price)))
+    except InvalidOperation as error:
+        raise CarrierError(
+            f"Twilio returned an unreadable price {price!r} for call {sid}.",
+            code=None,
+            status=None,
+            permanent=True,
+        ) from error
+    return CarrierPrice(amount=amount, unit=(instance.price_unit or "").upper())
 
 
 def hang_up(sid: str) -> None:

@@ -2,7 +2,7 @@
 
 Pure code: no ORM, no clock. The scheduler builds `Facts`, passes the current
 instant, and acts on the `Decision`; `explain` shows every rule's own answer.
-Rules are in COMPLIANCE.md; the state data is versioned under `data/`.
+Rules are in docs/compliance.md; the state data is versioned under `data/`.
 """
 
 from .decision import Decision, Reason, RuleResult, Verdict

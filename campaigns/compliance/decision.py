@@ -13,7 +13,7 @@ class Verdict(StrEnum):
 
 
 class Reason(StrEnum):
-    """Stable reason codes from COMPLIANCE.md, shown to operators and stored on targets."""
+    """Stable reason codes from docs/compliance.md, shown to operators and stored on targets."""
 
     NO_CONSENT = "no_consent"
     CONSENT_REVOKED = "consent_revoked"
@@ -29,7 +29,7 @@ class Reason(StrEnum):
     HOLIDAY = "holiday"
     FREQUENCY_CAP = "frequency_cap"
     CAMPAIGN_WINDOW = "campaign_window"
-    BUDGET = "budget"
+    BUDGET = "over_budget"
 
 
 @dataclass(frozen=True, slots=True)

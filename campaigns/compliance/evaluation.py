@@ -1,7 +1,7 @@
 """`evaluate` and `explain`: the rules of `rules.py` combined into one decision.
 
 Combination: any rule that denies makes the decision a deny, with the reason of the
-first denying rule in COMPLIANCE.md order. Otherwise any rule that defers makes it a
+first denying rule in docs/compliance.md order. Otherwise any rule that defers makes it a
 defer, with the first deferring rule's reason, and `next_allowed_at` is the earliest
 instant at which every rule allows: the time-dependent rules are re-evaluated at the
 latest of their own next instants until none of them defers (a fixed point).

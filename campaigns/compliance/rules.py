@@ -1,4 +1,4 @@
-"""The rules of COMPLIANCE.md, in order. Each judges one concern on its own.
+"""The rules of docs/compliance.md, in order. Each judges one concern on its own.
 
 A rule takes the facts, an instant and the evaluation context and returns a
 `RuleResult`. Rules never look at each other; `evaluation.py` combines them.

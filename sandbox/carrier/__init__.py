@@ -23,7 +23,7 @@ answers with real synthesised speech. Every call is recorded (`recording.py`) an
 """
 
 from sandbox.carrier.callee import Manners
-from sandbox.carrier.calls import Call
+from sandbox.carrier.calls import Billing, Call
 from sandbox.carrier.lifecycle import Timing
 from sandbox.carrier.pacing import RequestRateLimit
 from sandbox.carrier.personas import PERSONA_BY_LAST_TWO_DIGITS, PERSONAS
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_NUMBER",
     "PERSONAS",
     "PERSONA_BY_LAST_TWO_DIGITS",
+    "Billing",
     "Call",
     "Carrier",
     "Manners",

@@ -7,11 +7,13 @@ callee heard the opening 300 ms after answering" without touching the wall clock
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,29 @@ ALLOWED_TRANSITIONS = {
     RINGING: frozenset({IN_PROGRESS, BUSY, FAILED, NO_ANSWER, CANCELED}),
     IN_PROGRESS: frozenset({COMPLETED, FAILED}),
 }
+
+
+@dataclass(frozen=True)
+class Billing:
+    """What the carrier charges: per started minute, and how long after a call ends its
+    price appears on the call resource (Twilio fills `price` in minutes later)."""
+
+    price_per_minute: Decimal = Decimal("0.0140")
+    price_delay_seconds: float = 120.0
+    price_unit: str = "USD"
+
+    def price(self, call: Call, now: datetime) -> str | None:
+        """The resource's `price`: null until the delay has passed after the call ended,
+        then the charge as Twilio writes it (negative, five decimals)."""
+        if call.end_time is None or now < call.end_time + timedelta(
+            seconds=self.price_delay_seconds
+        ):
+            return None
+        # Every started minute of a connected call is billed, the first one in full.
+        connected = (call.end_time - call.start_time).total_seconds() if call.start_time else 0.0
+        minutes = max(1, math.ceil(connected / 60)) if call.start_time else 0
+        charge = self.price_per_minute * minutes
+        return f"{-charge:.5f}" if charge else "0.00000"
 
 
 def new_sid(prefix: str) -> str:
@@ -137,6 +162,7 @@ class Call:
     recording_paths: dict[str, Path] = field(default_factory=dict)
     log_path: Path | None = None
     finished: threading.Event = field(default_factory=threading.Event)
+    billing: Billing = field(default_factory=Billing)
 
     @property
     def to(self) -> str:
@@ -228,8 +254,8 @@ class Call:
             "group_sid": None,
             "parent_call_sid": None,
             "phone_number_sid": None,
-            "price": None,
-            "price_unit": "USD",
+            "price": self.billing.price(self, datetime.now(UTC)),
+            "price_unit": self.billing.price_unit,
             "queue_time": str(self.queue_time_ms),
             "sid": self.sid,
             "start_time": rfc2822(self.start_time),

@@ -23,7 +23,7 @@ from aiohttp import web
 from sandbox.carrier import errors
 from sandbox.carrier.callbacks import WebhookClient
 from sandbox.carrier.callee import Manners
-from sandbox.carrier.calls import IN_PROGRESS, Call, CallRequest, new_sid
+from sandbox.carrier.calls import IN_PROGRESS, Billing, Call, CallRequest, new_sid
 from sandbox.carrier.lifecycle import CallRun, Telephony, Timing
 from sandbox.carrier.pacing import DialPacer, RequestRateLimit
 from sandbox.carrier.personas import persona_for, persona_named
@@ -63,6 +63,7 @@ class Carrier(ThreadedServer):
         manners: Manners | None = None,
         opt_out_digit: str = "9",
         personas: Mapping[str, str] | None = None,
+        billing: Billing | None = None,
     ):
         super().__init__()
         self.account_sid = account_sid
@@ -77,6 +78,8 @@ class Carrier(ThreadedServer):
             recording_dir or tempfile.mkdtemp(prefix="sandbox-carrier-recordings-")
         )
         self.timing = timing or Timing()
+        # Per-minute price, and how long after a call ends its price is filled in.
+        self.billing = billing or Billing()
         self.manners = manners or Manners()
         self.opt_out_digit = opt_out_digit
         self.persona_assignments: dict[str, str] = {}
@@ -216,6 +219,7 @@ class Carrier(ThreadedServer):
 
     def _register(self, call: Call, *, persona_name: str) -> CallRun:
         assert self._telephony is not None, "the carrier is not running"
+        call.billing = self.billing
         run = CallRun(self._telephony, call, persona_named(persona_name))
         self.calls[call.sid] = call
         self.runs[call.sid] = run

@@ -3,8 +3,12 @@
 The transcript arrives as chat messages (`/v1/chat/completions`) or Responses input
 (`/v1/responses`). Lines that start with a caller label ("Caller:", "User:", "Callee:",
 "Contact:") are the caller's; everything else is the agent's or the prompt. The facts
-(summary, sentiment, outcome, survey answers, opt-out) are shaped after the JSON schema
-the request asks for where one is given, otherwise returned in `FIXED_SHAPE`.
+(summary, sentiment and its score, outcome, survey answers, follow-up, opt-out) are shaped
+after the JSON schema the request asks for where one is given, otherwise returned in
+`FIXED_SHAPE`. Properties are filled by their names ("summary", "sentiment_score",
+"follow_up_reason", …); an object of survey answers is filled per property by the question
+its `description` quotes, typed as the property asks (boolean, integer within its bounds,
+one of its `enum`, text) and null when the caller gave no answer.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ _SUMMARY_BY_OUTCOME = {
     "completed": "The caller answered the survey.",
     "unknown": "The call ended without a clear outcome.",
 }
+_SCORE_BY_SENTIMENT = {"positive": 0.8, "neutral": 0.0, "negative": -0.7}
+_FOLLOW_UP_BY_OUTCOME = {
+    "declined": "The caller cannot come: the appointment should be released or rebooked.",
+    "reschedule_requested": "The caller asked to reschedule: offer them a new time.",
+}
 _SENTIMENT_BY_OUTCOME = {
     "confirmed": "positive",
     "completed": "positive",
@@ -63,6 +72,12 @@ class CallFacts:
     outcome: str
     opted_out: bool
     survey_answers: list[dict[str, str]] = field(default_factory=list)
+    sentiment_score: float = 0.0
+    follow_up_reason: str = ""
+
+    @property
+    def follow_up_needed(self) -> bool:
+        return bool(self.follow_up_reason)
 
     def fixed_shape(self) -> dict[str, Any]:
         return {
@@ -110,12 +125,15 @@ def analyse_transcript(transcript: str) -> CallFacts:
         summary = "No caller speech was recorded."
     else:
         summary = _SUMMARY_BY_OUTCOME[outcome]
+    sentiment = _SENTIMENT_BY_OUTCOME[outcome]
     return CallFacts(
         summary=summary,
-        sentiment=_SENTIMENT_BY_OUTCOME[outcome],
+        sentiment=sentiment,
         outcome=outcome,
         opted_out=outcome == "opted_out",
         survey_answers=survey_answers,
+        sentiment_score=_SCORE_BY_SENTIMENT[sentiment],
+        follow_up_reason=_FOLLOW_UP_BY_OUTCOME.get(outcome, ""),
     )
 
 
@@ -155,6 +173,12 @@ def _pick_enum(options: list[Any], wanted: str) -> Any:
 
 def _fact_for(name: str, facts: CallFacts) -> Any:
     key = name.lower()
+    if "score" in key:
+        return facts.sentiment_score
+    if "follow" in key:
+        return facts.follow_up_reason if "reason" in key or "why" in key else facts.follow_up_needed
+    if "callback" in key:
+        return None  # no sandbox caller names a time to be called back
     if "summary" in key:
         return facts.summary
     if "sentiment" in key:
@@ -174,13 +198,18 @@ def shape_like(
     """A value matching `schema`, filled with the facts its property names ask for."""
     schema = _resolve(schema, root)
     fact = _fact_for(name, facts) if name else None
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((option for option in kind if option != "null"), "null")
+    kind, nullable = _kind(schema)
+    if nullable and name and _names_nothing(name):
+        return None
     if "enum" in schema:
         return _pick_enum(schema["enum"], str(fact if fact is not None else ""))
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties", {})
+        if isinstance(fact, list):  # one property per survey question
+            return {
+                key: _survey_answer(_resolve(value, root), fact)
+                for key, value in properties.items()
+            }
         return {
             key: shape_like(value, facts, root=root, name=key) for key, value in properties.items()
         }
@@ -192,10 +221,65 @@ def shape_like(
     if kind == "boolean":
         return bool(fact) if isinstance(fact, bool) else False
     if kind in ("number", "integer"):
-        return 0
+        number = fact if isinstance(fact, int | float) and not isinstance(fact, bool) else 0
+        return _within(schema, int(number) if kind == "integer" else number)
     if kind == "null":
         return None
     return fact if isinstance(fact, str) else ""
+
+
+def _kind(schema: dict[str, Any]) -> tuple[str, bool]:
+    """The schema's non-null type, and whether null is allowed."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return next((option for option in kind if option != "null"), "null"), "null" in kind
+    return kind, kind == "null"
+
+
+def _names_nothing(name: str) -> bool:
+    return "callback" in name.lower()
+
+
+def _within(schema: dict[str, Any], number: float) -> float:
+    if "minimum" in schema:
+        number = max(number, schema["minimum"])
+    if "maximum" in schema:
+        number = min(number, schema["maximum"])
+    return number
+
+
+def _asks(description: str, question_line: str) -> bool:
+    """Whether the agent's line asks the question a property's description quotes."""
+    asked = normalize_words(description.split("?", 1)[0])
+    line = normalize_words(question_line)
+    return bool(asked) and any(
+        line[start : start + len(asked)] == asked for start in range(len(line) - len(asked) + 1)
+    )
+
+
+def _survey_answer(schema: dict[str, Any], answers: list[dict[str, str]]) -> Any:
+    """The caller's answer to the question the property describes, typed as it asks."""
+    kind, nullable = _kind(schema)
+    description = schema.get("description", "")
+    said = next(
+        (answer["answer"] for answer in answers if _asks(description, answer["question"])), None
+    )
+    value: Any = None
+    if said is not None:
+        if "enum" in schema:
+            options = [option for option in schema["enum"] if option is not None]
+            value = next((option for option in options if str(option).lower() == said), None)
+        elif kind == "boolean":
+            value = {"yes": True, "no": False}.get(said)
+        elif kind in ("integer", "number"):
+            value = int(said) if said.isdigit() else None
+            if value is not None and _within(schema, value) != value:
+                value = None
+        elif kind == "string":
+            value = said
+    if value is None and not nullable:
+        return {"boolean": False, "integer": 0, "number": 0, "string": ""}.get(kind)
+    return value
 
 
 def _shape_answer(

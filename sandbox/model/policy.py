@@ -134,7 +134,7 @@ class DialoguePolicy:
         """What the next response says and does."""
         exact = say_directive(response_instructions)
         if exact is not None:
-            return [Say(exact)]
+            return [Say(self.script.fill(exact))]
         if self._caller_turn is not None:
             words, self._caller_turn = self._caller_turn, None
             return _merged(self._react(words))

@@ -4,12 +4,21 @@ The `openai` SDK builds its Realtime URL as base URL + `/realtime` (http becomes
 with `OPENAI_BASE_URL=http://127.0.0.1:PORT/v1` it connects to
 `ws://127.0.0.1:PORT/v1/realtime?model=…`; `POST /v1/chat/completions` and
 `POST /v1/responses` serve post-call analysis.
+
+Tests make the text endpoints misbehave with `fail_analysis(*faults)`: each of the next
+requests gets one fault, in order: "rate_limited" (429 with Retry-After),
+"server_error" (500), "slow" (answers after `SLOW_SECONDS`, past a client's timeout),
+"refusal" (the model declines, in the API's refusal shape), "invalid_output" (JSON
+missing a required property) or "not_json".
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -28,10 +37,51 @@ DEFAULT_AUDIO_PACE = 4.0
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
-def _api_error(status: int, code: str, message: str) -> web.Response:
-    error_type = "invalid_request_error"
+ANALYSIS_FAULTS = (
+    "rate_limited", "server_error", "slow", "refusal", "invalid_output", "not_json",
+)  # fmt: skip
+SLOW_SECONDS = 3.0
+REFUSAL = "I'm sorry, but I can't help with that request."
+
+
+def _api_error(
+    status: int,
+    code: str | None,
+    message: str,
+    *,
+    error_type: str = "invalid_request_error",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _fault_response(fault: str | None) -> web.Response | None:
+    if fault == "rate_limited":
+        return _api_error(
+            429,
+            "rate_limit_exceeded",
+            "Rate limit reached for requests. Please try again in 1s.",
+            error_type="requests",
+            headers={"Retry-After": "1"},
+        )
+    if fault == "server_error":
+        return _api_error(
+            500,
+            None,
+            "The server had an error while processing your request. Sorry about that!",
+            error_type="server_error",
+        )
+    return None
+
+
+def _faulty_content(fault: str | None, content: dict[str, Any]) -> str:
+    """The answer's text, spoilt as `fault` asks (a refusal has none)."""
+    if fault == "invalid_output" and content:
+        content = dict(list(content.items())[1:])
+    if fault == "not_json":
+        return "Here is the analysis you asked for: " + to_json(content)
+    return to_json(content)
 
 
 class ModelServer(ThreadedServer):
@@ -53,6 +103,22 @@ class ModelServer(ThreadedServer):
         self.audio_pace = audio_pace
         self.sessions: list[RealtimeSession] = []
         self.analysis_requests: list[dict[str, Any]] = []
+        self._analysis_faults: deque[str] = deque()
+        self._faults_lock = threading.Lock()
+
+    def fail_analysis(self, *faults: str) -> None:
+        """The next text requests fail, one fault each, in order (see the module's doc)."""
+        unknown = set(faults) - set(ANALYSIS_FAULTS)
+        if unknown:
+            raise ValueError(
+                f"Unknown analysis faults {sorted(unknown)}; one of {ANALYSIS_FAULTS}."
+            )
+        with self._faults_lock:
+            self._analysis_faults.extend(faults)
+
+    def _next_fault(self) -> str | None:
+        with self._faults_lock:
+            return self._analysis_faults.popleft() if self._analysis_faults else None
 
     @property
     def openai_base_url(self) -> str:
@@ -132,13 +198,22 @@ class ModelServer(ThreadedServer):
             return _api_error(
                 400, "missing_required_parameter", "Missing required parameter: 'messages'."
             )
+        fault = self._next_fault()
+        if (refused := _fault_response(fault)) is not None:
+            return refused
+        if fault == "slow":
+            await asyncio.sleep(SLOW_SECONDS)
         transcript = "\n".join(message_text(message.get("content")) for message in messages)
         response_format = body.get("response_format") or {}
         schema = None
         if response_format.get("type") == "json_schema":
             schema = (response_format.get("json_schema") or {}).get("schema")
-        content = to_json(structured_output(transcript, schema))
-        prompt_tokens, completion_tokens = text_tokens(transcript), text_tokens(content)
+        content = _faulty_content(fault, structured_output(transcript, schema))
+        refusal = REFUSAL if fault == "refusal" else None
+        if refusal:
+            content = None
+        prompt_tokens = text_tokens(transcript)
+        completion_tokens = text_tokens(refusal or content)
         return web.json_response(
             {
                 "id": new_id("chatcmpl"),
@@ -148,7 +223,7 @@ class ModelServer(ThreadedServer):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "message": {"role": "assistant", "content": content, "refusal": refusal},
                         "finish_reason": "stop",
                         "logprobs": None,
                     }
@@ -178,9 +253,15 @@ class ModelServer(ThreadedServer):
             transcript = "\n".join(
                 message_text(entry.get("content")) for entry in given if isinstance(entry, dict)
             )
+        fault = self._next_fault()
+        if (refused := _fault_response(fault)) is not None:
+            return refused
         text_format = (body.get("text") or {}).get("format") or {}
         schema = text_format.get("schema") if text_format.get("type") == "json_schema" else None
-        content = to_json(structured_output(transcript, schema))
+        content = _faulty_content(fault, structured_output(transcript, schema))
+        part = {"type": "output_text", "text": content, "annotations": []}
+        if fault == "refusal":
+            content, part = REFUSAL, {"type": "refusal", "refusal": REFUSAL}
         input_tokens, output_tokens = text_tokens(transcript), text_tokens(content)
         return web.json_response(
             {
@@ -195,7 +276,7 @@ class ModelServer(ThreadedServer):
                         "id": new_id("msg"),
                         "status": "completed",
                         "role": "assistant",
-                        "content": [{"type": "output_text", "text": content, "annotations": []}],
+                        "content": [part],
                     }
                 ],
                 "parallel_tool_calls": True,

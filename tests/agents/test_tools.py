@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 
 from agents.prompts import SurveyLine
 from agents.tools import After, CallContext, ToolFailed, ToolSpec, default_registry
-from calls.models import Call, CallStatus
-from campaigns.models import Suppression
+from calls.models import Call, CallStatus, SurveyAnswer
+from campaigns.models import Question, Suppression, Survey
 from tests.factories import CallFactory, ConsentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -44,8 +44,8 @@ def context_for(call, **overrides):
         phone=call.to_number,
         caller_id=call.from_number,
         target_id=call.target_id,
-        survey={"4": SurveyLine("4", "scale", "Rate us", scale_min=1, scale_max=5)},
-        **overrides,
+        **{"survey": {"4": SurveyLine("4", "scale", "Rate us", scale_min=1, scale_max=5)}}
+        | overrides,
     )
 
 
@@ -98,10 +98,27 @@ async def test_it_offers_only_the_tools_enabled_on_the_agent():
     assert all(tool["type"] == "function" for tool in offered)
 
 
+@sync_to_async
+def a_scale_question(call) -> Question:
+    survey = Survey.objects.create(organization=call.organization, name="Visit")
+    return Question.objects.create(
+        survey=survey, position=1, kind="scale", text="Rate us", scale_min=1, scale_max=5
+    )
+
+
+@sync_to_async
+def survey_rows(call):
+    return [
+        (row.question_id, row.source, row.value) for row in SurveyAnswer.objects.filter(call=call)
+    ]
+
+
 async def test_it_records_an_outcome_and_a_survey_answer_on_the_call():
     call = await a_call()
+    question = await a_scale_question(call)
     registry = default_registry()
-    context = context_for(call)
+    line = SurveyLine(str(question.pk), "scale", "Rate us", scale_min=1, scale_max=5)
+    context = context_for(call, survey={line.question_id: line})
 
     outcome = await registry.call(
         "record_outcome",
@@ -112,25 +129,29 @@ async def test_it_records_an_outcome_and_a_survey_answer_on_the_call():
     )
     answer = await registry.call(
         "record_survey_answer",
-        json.dumps({"question_id": 4, "answer": "5"}),
+        json.dumps({"question_id": question.pk, "answer": "5"}),
         context=context,
         enabled=ALL,
         at=AT,
     )
     out_of_range = await registry.call(
         "record_survey_answer",
-        json.dumps({"question_id": "4", "answer": "9"}),
+        json.dumps({"question_id": str(question.pk), "answer": "9"}),
         context=context,
         enabled=ALL,
         at=AT,
     )
 
     assert outcome.after is After.RESPOND
-    assert answer.output == {"status": "recorded", "question_id": "4", "answer": 5}
-    assert out_of_range.output == {"error": "Question 4 takes a number from 1 to 5, not 9."}
+    assert answer.output == {"status": "recorded", "question_id": str(question.pk), "answer": 5}
+    assert out_of_range.output == {
+        "error": f"Question {question.pk} takes a number from 1 to 5, not 9."
+    }
     stored = await reloaded(call)
     assert stored.outcome == "declined"
-    assert stored.result == {"note": "Moved away", "survey": {"4": 5}}
+    assert stored.result == {"note": "Moved away", "survey": {str(question.pk): 5}}
+    # One typed row for the question, ready to tally, marked as recorded during the call.
+    assert await survey_rows(call) == [(question.pk, "call", 5)]
 
 
 async def test_it_opts_out_by_revoking_consent_and_suppressing_the_number():

@@ -53,6 +53,12 @@ async def test_it_holds_a_reminder_conversation_and_hangs_up_after_the_goodbye(
     assert call.hangup_reason == "agent_ended"
     assert call.audio_output_tokens > 0
     assert call.text_input_tokens > 0
+    transcribed = opening.events("sent", "conversation.item.input_audio_transcription.completed")
+    assert call.transcription_audio_ms == sum(
+        round(event["usage"]["seconds"] * 1000) for event in transcribed
+    )
+    assert call.transcription_audio_ms > 0
+    assert call.realtime_model == "gpt-realtime"  # the model the session ran on
     assert [turn.speaker for turn in turns] == ["agent", "caller", "agent"]
     assert "automated AI assistant" in turns[0].text
     assert "yes" in turns[1].text.lower()

@@ -73,7 +73,7 @@ def test_an_unreachable_carrier_means_try_again_and_the_retry_places_the_call(ca
     call.refresh_from_db()
     assert (call.status, call.carrier_sid) == (CallStatus.DIALING, None)
 
-    retried = call_dial(call_id=call.pk, retrying=True)
+    retried = call_dial(call_id=call.pk)
 
     assert retried.placed
     assert len(carrier_settings.calls_to(call.to_number)) == 1

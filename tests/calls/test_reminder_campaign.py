@@ -1,5 +1,5 @@
 """A reminder campaign of every persona, end to end through the real stack and the sandbox:
-outcomes, transcripts, targets, opt-outs and the cost ledger."""
+outcomes, transcripts, targets, opt-outs, post-call analysis and the cost ledger."""
 
 from decimal import Decimal
 
@@ -7,7 +7,9 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from calls.analysis import calls_awaiting_analysis
 from calls.models import Call, CallStatus, CostEntry
+from calls.tasks import analyze_call
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Consent, Suppression, Target
 from campaigns.scheduling import campaign_tick
@@ -25,7 +27,8 @@ PERSONAS = [
 ]  # fmt: skip
 
 EXPECTED = {
-    # persona: (call status, call outcome, target status)
+    # persona: (call status, outcome the call recorded itself, target status); an answered
+    # call that recorded none gets the analysis's outcome.
     "confirm": (CallStatus.COMPLETED, "confirmed", Target.Status.DONE),
     "decline": (CallStatus.COMPLETED, "declined", Target.Status.DONE),
     "reschedule": (CallStatus.COMPLETED, "reschedule_requested", Target.Status.DONE),
@@ -49,11 +52,21 @@ def run_campaign_of_every_persona(stack):
     campaign = reminder_campaign(PERSONAS, max_concurrent_calls=len(PERSONAS), calls_per_second=5)
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
 
-    def all_priced():
+    def all_priced_and_analysed():
         calls = list(Call.objects.filter(target__campaign=campaign, priced_at__isnull=False))
-        return calls if len(calls) == len(PERSONAS) else None
+        if (
+            len(calls) < len(PERSONAS)
+            or calls_awaiting_analysis().filter(pk__in=[call.pk for call in calls]).exists()
+        ):
+            return None
+        return list(Call.objects.filter(target__campaign=campaign))
 
-    calls = wait_until(all_priced, timeout=240, stack=stack, what="every persona's call priced")
+    calls = wait_until(
+        all_priced_and_analysed,
+        timeout=300,
+        stack=stack,
+        what="every persona's call priced and analysed",
+    )
     return campaign, {persona_of(call): call for call in calls}
 
 
@@ -62,6 +75,8 @@ def test_a_reminder_campaign_of_every_persona(stack, lawful_clock):
     campaign, calls = run_campaign_of_every_persona(stack)
 
     each_persona_has_the_right_outcome_transcript_and_ledger(calls)
+    every_answered_call_is_analysed_and_its_ledger_has_analysis_and_transcription(calls)
+    re_analysis_replaces_the_analysis_and_its_ledger_lines(stack, calls["decline"])
     for persona in ("opt_out_spoken", "opt_out_key"):
         the_opt_out_suppressed_the_number_before_the_call_ended(campaign, calls[persona], persona)
     no_later_call_is_placed_to_an_opted_out_number(campaign, calls["opt_out_spoken"])
@@ -71,9 +86,8 @@ def each_persona_has_the_right_outcome_transcript_and_ledger(calls):
     for persona, (status, outcome, target_status) in EXPECTED.items():
         call = calls[persona]
         target = Target.objects.get(pk=call.target_id)
-        assert (call.status, call.outcome, target.status) == (status, outcome, target_status), (
-            persona
-        )
+        recorded = "" if call.is_outcome_from_analysis else call.outcome
+        assert (call.status, recorded, target.status) == (status, outcome, target_status), persona
         ledger = CostEntry.objects.filter(call=call).aggregate(total=Sum("amount"))["total"]
         assert (ledger or Decimal(0)) == call.cost_total, persona
         assert call.cost_total == call.cost_telephony + call.cost_model + call.cost_analysis
@@ -129,3 +143,53 @@ def no_later_call_is_placed_to_an_opted_out_number(campaign, opted_out):
     assert booked == []
     assert report.denied == 1
     assert (target.status, target.last_reason) == (Target.Status.CLOSED, "consent_revoked")
+
+
+def every_answered_call_is_analysed_and_its_ledger_has_analysis_and_transcription(calls):
+    for persona, call in calls.items():
+        if call.status != CallStatus.COMPLETED:
+            assert (call.analysed_at, call.summary, call.analysis_input_tokens) == (None, "", 0)
+            continue
+        assert call.analysis_error == "", persona
+        assert call.analysed_at is not None, persona
+        assert call.summary, persona
+        assert call.sentiment in {"positive", "neutral", "negative"}, persona
+        assert -1 <= call.sentiment_score <= 1, persona
+        assert call.outcome, persona
+        assert call.analysis_outcome, persona
+        components = set(CostEntry.objects.filter(call=call).values_list("component", flat=True))
+        assert {"analysis_input", "analysis_output"} <= components, persona
+        if call.turns.filter(speaker="caller").exists():
+            assert call.transcription_audio_ms > 0, persona
+            assert "transcription_minute" in components, persona
+        ledger = CostEntry.objects.filter(call=call).aggregate(total=Sum("amount"))["total"]
+        assert ledger == call.cost_total, persona
+    assert calls["confirm"].sentiment == "positive"
+    assert calls["opt_out_spoken"].sentiment == "negative"
+    assert calls["reschedule"].is_follow_up_needed
+    assert not calls["confirm"].is_follow_up_needed
+    silent = calls["silent"]
+    assert silent.is_outcome_from_analysis
+    assert silent.outcome == silent.analysis_outcome
+
+
+def re_analysis_replaces_the_analysis_and_its_ledger_lines(stack, call):
+    lines_before = sorted(
+        CostEntry.objects.filter(call=call).values_list("component", "quantity", "amount")
+    )
+
+    analyze_call.delay(call.pk)
+
+    again = wait_until(
+        lambda: Call.objects.filter(pk=call.pk, analysed_at__gt=call.analysed_at).first(),
+        timeout=60,
+        stack=stack,
+        what="the call analysed again",
+    )
+    lines_after = sorted(
+        CostEntry.objects.filter(call=call).values_list("component", "quantity", "amount")
+    )
+    assert lines_after == lines_before  # the same transcript: the same lines, none doubled
+    assert (again.summary, again.outcome, again.cost_total) == (
+        call.summary, call.outcome, call.cost_total
+    )  # fmt: skip

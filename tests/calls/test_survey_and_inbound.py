@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from calls.models import Call, CallStatus, PhoneNumber
+from calls.models import Call, CallStatus, PhoneNumber, SurveyAnswer
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Campaign, Consent, Question, Survey, Target
 from tests.factories import SANDBOX_CALLER_ID, persona_number, reminder_campaign
@@ -53,10 +53,10 @@ def test_a_survey_call_records_an_answer_to_every_question(stack, lawful_clock):
 
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
     call = wait_until(
-        lambda: Call.objects.filter(target__campaign=campaign, priced_at__isnull=False).first(),
+        lambda: Call.objects.filter(target__campaign=campaign, analysed_at__isnull=False).first(),
         timeout=120,
         stack=stack,
-        what="the survey call priced",
+        what="the survey call priced and analysed",
     )
 
     answers = call.result["survey"]
@@ -66,6 +66,17 @@ def test_a_survey_call_records_an_answer_to_every_question(stack, lawful_clock):
     assert answers[str(questions[2].pk)] in {"morning", "afternoon", "evening"}
     target = Target.objects.get(pk=call.target_id)
     assert (target.status, target.outcome) == (Target.Status.DONE, "survey_completed")
+    # One typed row per question, recorded during the call; the analysis heard the same.
+    rows = {row.question_id: row for row in SurveyAnswer.objects.filter(call=call)}
+    assert set(rows) == {question.pk for question in questions}
+    assert {row.source for row in rows.values()} == {"call"}
+    assert rows[questions[0].pk].boolean_value is True
+    assert rows[questions[1].pk].integer_value == int(answers[str(questions[1].pk)])
+    assert rows[questions[2].pk].text_value == answers[str(questions[2].pk)]
+    assert [row.analysis_value for row in rows.values()] == [None, None, None]
+    assert call.summary
+    assert call.sentiment == "positive"
+    assert (call.outcome, call.analysis_error) == ("survey_completed", "")
 
 
 def test_an_inbound_call_reaches_the_lines_agent_and_is_closed_and_priced(

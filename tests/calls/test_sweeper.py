@@ -9,7 +9,6 @@ from django.utils import timezone
 from calls.dialing import call_dial
 from calls.models import Call, CallStatus
 from calls.tasks import sweep_stuck_calls
-from campaigns.models import Target
 from tests.factories import TUESDAY_AFTERNOON, booked_call
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -41,23 +40,6 @@ def test_a_call_stuck_dialing_with_a_sid_takes_the_carriers_status(carrier_setti
 
 
 @time_machine.travel(TUESDAY_AFTERNOON, tick=True)
-def test_a_call_stuck_dialing_without_a_sid_fails_and_its_target_retries(carrier_settings):
-    call = booked_call(["confirm"])
-    Call.objects.filter(pk=call.pk).update(
-        status=CallStatus.DIALING, dialing_at=timezone.now() - timedelta(minutes=5)
-    )
-
-    sweep_stuck_calls()
-
-    call.refresh_from_db()
-    target = Target.objects.get(pk=call.target_id)
-    assert (call.status, call.hangup_reason) == (CallStatus.FAILED, "dial_interrupted")
-    assert target.status == Target.Status.PENDING
-    assert target.next_attempt_at > timezone.now()
-    assert not carrier_settings.calls_to(call.to_number)
-
-
-@time_machine.travel(TUESDAY_AFTERNOON, tick=True)
 def test_a_live_call_whose_callbacks_were_lost_is_closed_from_the_carriers_record(
     carrier_settings,
 ):
@@ -73,13 +55,27 @@ def test_a_live_call_whose_callbacks_were_lost_is_closed_from_the_carriers_recor
 
 
 @time_machine.travel(TUESDAY_AFTERNOON, tick=True)
+def test_a_call_still_ringing_past_its_ring_timeout_takes_the_carriers_status(carrier_settings):
+    # Its callbacks were lost (the webhook answered 503 while the database was down).
+    call = placed_and_finished_at_the_carrier(carrier_settings, persona="busy")
+    Call.objects.filter(pk=call.pk).update(dialing_at=timezone.now() - timedelta(seconds=61))
+
+    report = sweep_stuck_calls()
+
+    call.refresh_from_db()
+    assert report == {"dialing": 0, "ringing": 1, "live": 0}
+    assert call.status == CallStatus.BUSY
+    assert call.events.filter(kind="status", to_status="busy", data__via="sweeper").exists()
+
+
+@time_machine.travel(TUESDAY_AFTERNOON, tick=True)
 def test_a_call_that_is_merely_young_is_left_alone(carrier_settings):
     call = placed_and_finished_at_the_carrier(carrier_settings)
 
     report = sweep_stuck_calls()
 
     call.refresh_from_db()
-    assert report == {"dialing": 0, "live": 0}
+    assert report == {"dialing": 0, "ringing": 0, "live": 0}
     assert call.status == CallStatus.INITIATED
 
 

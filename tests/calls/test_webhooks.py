@@ -154,3 +154,86 @@ def test_a_call_to_a_number_we_do_not_serve_is_turned_away(client):
 
     assert "not in service" in response.content.decode()
     assert not Call.objects.exists()
+
+
+@settings_for_twilio
+@pytest.mark.parametrize("sid_field", [{"CallSid": ""}, {}], ids=["empty", "missing"])
+def test_a_status_callback_without_a_call_sid_never_matches_a_call_with_no_sid_yet(
+    client, sid_field
+):
+    dialing = CallFactory(status=CallStatus.DIALING, carrier_sid=None)
+    form = {"AccountSid": "AC123", "CallStatus": "completed", "CallDuration": "9", **sid_field}
+    form["SequenceNumber"] = "3"
+
+    by_line = post_signed(client, reverse("calls:inbound-status"), form)
+    by_call = post_signed(client, reverse("calls:status", args=[dialing.pk]), form)
+
+    assert [by_line.status_code, by_call.status_code] == [204, 204]
+    dialing.refresh_from_db()
+    assert (dialing.status, dialing.duration_seconds, dialing.carrier_sequence) == (
+        CallStatus.DIALING, None, None,
+    )  # fmt: skip
+    assert not CallEvent.objects.filter(call=dialing).exists()
+
+
+@settings_for_twilio
+def test_a_machine_verdict_without_a_call_sid_never_matches_a_call_with_no_sid_yet(client):
+    dialing = CallFactory(status=CallStatus.DIALING, carrier_sid=None)
+
+    post_signed(client, reverse("calls:amd", args=[dialing.pk]), {"AnsweredBy": "machine_end_beep"})
+
+    dialing.refresh_from_db()
+    assert dialing.answered_by == ""
+    assert not CallEvent.objects.filter(call=dialing).exists()
+
+
+@settings_for_twilio
+def test_an_inbound_call_without_a_call_sid_is_turned_away_and_stores_nothing(client):
+    agent = AgentFactory()
+    line = PhoneNumberFactory(organization=agent.organization, is_inbound=True, inbound_agent=agent)
+
+    response = post_signed(
+        client, reverse("calls:inbound"), {"CallSid": "", "From": "+13055550123", "To": line.number}
+    )
+
+    assert "<Connect>" not in response.content.decode()
+    assert not Call.objects.exists()
+
+
+@settings_for_twilio
+@pytest.mark.parametrize("late", [{}, {"SequenceNumber": "3"}, {"SequenceNumber": "2"}])
+def test_after_a_call_ends_a_callback_without_a_higher_sequence_changes_nothing(client, late):
+    call = CallFactory(status=CallStatus.IN_PROGRESS, carrier_sid="CA700")
+    path = reverse("calls:status", args=[call.pk])
+    post_signed(client, path, status_form(call, "completed", 3, CallDuration="33"))
+    events_after_end = CallEvent.objects.filter(call=call).count()
+
+    form = {
+        "CallSid": "CA700",
+        "CallStatus": "completed",
+        "CallDuration": "500",
+        "AnsweredBy": "machine_start",
+        **late,
+    }
+    response = post_signed(client, path, form)
+
+    assert response.status_code == 204
+    call.refresh_from_db()
+    assert (call.status, call.duration_seconds, call.carrier_sequence, call.answered_by) == (
+        CallStatus.COMPLETED, 33, 3, "",
+    )  # fmt: skip
+    assert CallEvent.objects.filter(call=call).count() == events_after_end
+
+
+@settings_for_twilio
+def test_after_a_call_ends_a_callback_with_a_higher_sequence_may_correct_its_facts(client):
+    call = CallFactory(status=CallStatus.IN_PROGRESS, carrier_sid="CA800")
+    path = reverse("calls:status", args=[call.pk])
+    post_signed(client, path, status_form(call, "completed", 3, CallDuration="33"))
+
+    post_signed(client, path, status_form(call, "completed", 4, CallDuration="34"))
+
+    call.refresh_from_db()
+    assert (call.status, call.duration_seconds, call.carrier_sequence) == (
+        CallStatus.COMPLETED, 34, 4,
+    )  # fmt: skip

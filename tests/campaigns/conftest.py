@@ -2,11 +2,12 @@
 and Celery tasks run in the test's process."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.files.storage import FileSystemStorage
 from rest_framework.test import APIClient
 
 from campaigns.models import ImportJob
+from tests.factories import member_of
 from voiceops.celery import app
 
 
@@ -25,17 +26,9 @@ def tasks_run_here(monkeypatch):
     monkeypatch.setitem(app.conf, "task_eager_propagates", True)
 
 
-def member_of(group: str, username: str | None = None) -> User:
-    user = User.objects.create_user(
-        username or group, password=f"pw-{group}-123-long", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def operator(db) -> User:
-    return member_of("operators", "olivia")
+    return member_of("operator", "olivia")
 
 
 @pytest.fixture

@@ -11,8 +11,13 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Consent, Contact, ImportJob, RegistrySync, Suppression
 from campaigns.revocation import consent_revoke
-from tests.campaigns.conftest import member_of
-from tests.factories import CampaignFactory, ConsentFactory, ContactFactory, TargetFactory
+from tests.factories import (
+    CampaignFactory,
+    ConsentFactory,
+    ContactFactory,
+    TargetFactory,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.revocation import consent_revoke
-from tests.campaigns.conftest import member_of
-from tests.factories import CampaignFactory, ConsentFactory, TargetFactory
+from tests.factories import CampaignFactory, ConsentFactory, TargetFactory, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -19,7 +18,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def test_it_shows_an_operator_the_preview_and_an_explanation(live_server):
-    member_of("operators", "olivia")
+    member_of("operator", "olivia")
     campaign = CampaignFactory(name="Flu shots")
     miami = TargetFactory(campaign=campaign, contact__phone="+13055550101", contact__state="FL")
     ConsentFactory(contact=miami.contact)
@@ -43,7 +42,7 @@ def test_it_shows_an_operator_the_preview_and_an_explanation(live_server):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{live_server.url}/admin/login/")
             page.fill("#id_username", "olivia")
-            page.fill("#id_password", "pw-operators-123-long")
+            page.fill("#id_password", "pw-operator-123-long")
             page.click("input[type=submit]")
             expect(page.locator("#user-tools")).to_contain_text("olivia")
 

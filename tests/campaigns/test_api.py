@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from campaigns.eligibility import target_explanation
 from campaigns.models import Consent, Contact, ImportJob, RegistrySync, Suppression
-from tests.factories import ConsentFactory, OrganizationFactory, TargetFactory
+from campaigns.revocation import consent_revoke
+from tests.factories import ConsentFactory, TargetFactory, default_organization
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def csv_upload(text: str, name: str = "contacts.csv") -> SimpleUploadedFile:
 
 
 def test_it_creates_a_contact_with_its_number_in_e164_and_finds_it_by_any_format(operator_api):
-    organization = OrganizationFactory()
+    organization = default_organization()
 
     created = operator_api.post(
         "/api/contacts/",
@@ -41,7 +42,6 @@ def test_it_creates_a_contact_with_its_number_in_e164_and_finds_it_by_any_format
 
 
 def test_bad_input_is_answered_in_one_error_shape(operator_api):
-    OrganizationFactory()
     operator_api.post("/api/contacts/", {"phone": "3055550123"}, format="json")
 
     duplicate = operator_api.post("/api/contacts/", {"phone": "+1 305 555 0123"}, format="json")
@@ -65,22 +65,36 @@ def test_bad_input_is_answered_in_one_error_shape(operator_api):
     assert Contact.objects.count() == 1
 
 
-def test_a_finance_user_cannot_read_contacts(finance):
+def test_a_finance_user_cannot_read_contacts_and_is_told_which_role_it_needs(finance):
     client = APIClient()
     client.force_authenticate(finance)
 
     response = client.get("/api/contacts/")
 
     assert response.status_code == 403
-    assert response.json()["errors"][0]["field"] is None
+    assert response.json() == {
+        "errors": [
+            {
+                "field": None,
+                "message": "This needs the operator or admin role in "
+                f"{default_organization()}; yours is finance.",
+            }
+        ]
+    }
 
 
-def test_an_anonymous_client_is_refused(db):
-    assert APIClient().get("/api/contacts/").status_code == 403
+def test_an_anonymous_client_is_asked_to_authenticate(db):
+    response = APIClient().get("/api/contacts/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["message"] == (
+        "Authentication credentials were not provided."
+    )
 
 
 def test_a_small_csv_is_imported_during_the_request_with_row_errors(operator_api):
-    organization = OrganizationFactory()
+    organization = default_organization()
     upload = csv_upload("phone,name,appointment\n3055550101,Ana,Tue\n555-12,Bad,\n")
 
     response = operator_api.post(
@@ -105,7 +119,6 @@ def test_a_small_csv_is_imported_during_the_request_with_row_errors(operator_api
 def test_a_large_csv_goes_to_a_worker_and_its_job_shows_progress(
     operator_api, tasks_run_here, django_capture_on_commit_callbacks
 ):
-    OrganizationFactory()
     rows = "".join(f"305555{1000 + n},Contact {n} {'x' * 60}\n" for n in range(3500))
     upload = csv_upload("phone,name\n" + rows)
 
@@ -125,7 +138,6 @@ def test_a_large_csv_goes_to_a_worker_and_its_job_shows_progress(
 
 
 def test_a_file_without_a_phone_column_is_a_400_with_the_reason(operator_api):
-    OrganizationFactory()
 
     response = operator_api.post(
         "/api/contacts/import/", {"file": csv_upload("name\nAna\n")}, format="multipart"
@@ -194,7 +206,7 @@ def test_suppressions_are_listed_and_an_opt_out_created_there_revokes_consent(op
 def test_a_registry_file_uploaded_to_the_api_is_imported_by_a_worker(
     operator_api, tasks_run_here, django_capture_on_commit_callbacks
 ):
-    organization = OrganizationFactory()
+    organization = default_organization()
     upload = SimpleUploadedFile("dnc.txt", b"3052000001\nnot a number\n3052000002\n")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -225,7 +237,7 @@ def test_a_registry_file_uploaded_to_the_api_is_imported_by_a_worker(
 
 
 def test_a_state_list_without_its_state_is_refused_before_upload(operator_api):
-    organization = OrganizationFactory()
+    organization = default_organization()
 
     response = operator_api.post(
         "/api/suppressions/import/",
@@ -244,3 +256,92 @@ def test_a_state_list_without_its_state_is_refused_before_upload(operator_api):
         ]
     }
     assert not ImportJob.objects.exists()
+
+
+def test_a_contact_is_created_with_its_consent_and_consent_is_added_later(operator_api):
+    created = operator_api.post(
+        "/api/contacts/",
+        {
+            "phone": "3055550150",
+            "state": "FL",
+            "consents": [
+                {
+                    "purpose": "informational",
+                    "source": "web form",
+                    "captured_at": "2026-11-01T12:00:00Z",
+                }
+            ],
+        },
+        format="json",
+    )
+    contact_id = created.json()["id"]
+    consent_revoke(
+        organization_id=default_organization().pk,
+        phone="+13055550150",
+        via="call",
+        at=datetime(2026, 11, 5, tzinfo=UTC),
+    )
+    updated = operator_api.patch(
+        f"/api/contacts/{contact_id}/",
+        {
+            "consents": [
+                {
+                    "purpose": "survey",
+                    "source": "front desk",
+                    "captured_at": "2026-11-06T09:00:00Z",
+                },
+                {
+                    "purpose": "informational",
+                    "source": "paper form",
+                    "captured_at": "2026-11-06T09:00:00Z",
+                },
+            ]
+        },
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    assert updated.status_code == 200, updated.json()
+    consents = {consent["purpose"]: consent for consent in updated.json()["consents"]}
+    assert set(consents) == {"informational", "survey"}
+    assert consents["informational"]["source"] == "paper form"
+    assert consents["informational"]["revoked_via"] == "call"  # an opt-out stands
+    assert consents["survey"]["revoked_at"] is None
+
+
+def test_a_consent_without_its_source_is_refused_and_nothing_is_created(operator_api):
+    response = operator_api.post(
+        "/api/contacts/",
+        {"phone": "3055550151", "consents": [{"purpose": "survey", "captured_at": "2026-11-01"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "consents.0.source", "message": "This field is required."}
+    ]
+    assert not Contact.objects.exists()
+
+
+def test_only_an_internal_suppression_can_be_deleted(operator_api):
+    organization = default_organization()
+    internal = Suppression.objects.create(
+        organization=organization, phone="+13055550170", source="internal"
+    )
+    opt_out = Suppression.objects.create(
+        organization=organization, phone="+13055550171", source="opt_out"
+    )
+
+    deleted = operator_api.delete(f"/api/suppressions/{internal.pk}/")
+    kept = operator_api.delete(f"/api/suppressions/{opt_out.pk}/")
+
+    assert deleted.status_code == 204
+    assert kept.status_code == 409
+    assert kept.json()["errors"] == [
+        {
+            "field": None,
+            "message": "+13055550171 is suppressed as 'Opt-out'; only internal listings can "
+            "be deleted.",
+        }
+    ]
+    assert list(Suppression.objects.values_list("phone", flat=True)) == ["+13055550171"]

@@ -248,7 +248,7 @@ def test_it_defers_an_over_budget_call_to_the_reset_then_to_the_window():
 
     decision = evaluate(facts, MONDAY_TEN)
 
-    assert decision.reason == "budget"
+    assert decision.reason == "over_budget"
     assert decision.next_allowed_at == datetime(2026, 6, 2, 9, 1, tzinfo=NEW_YORK)
 
 
@@ -256,7 +256,7 @@ def test_it_defers_an_over_budget_call_with_no_known_reset_without_an_instant():
     decision = evaluate(callable_facts(over_budget=True), MONDAY_TEN)
 
     assert decision.verdict == "defer"
-    assert decision.reason == "budget"
+    assert decision.reason == "over_budget"
     assert decision.next_allowed_at is None
 
 

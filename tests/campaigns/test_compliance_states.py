@@ -1,7 +1,7 @@
-"""The calling window for every state row of COMPLIANCE.md, read from a clock on the wall.
+"""The calling window for every state row of docs/compliance.md, read from a clock on the wall.
 
-Expected hours here are written out from COMPLIANCE.md and reference/compliance.md
-section 4.1, not read from the rule data, so a wrong row in the data fails a test.
+Expected hours here are written out by hand from the state rows of docs/compliance.md and
+the statutes they cite, not read from the rule data, so a wrong row in the data fails a test.
 Guard bands: a window opens 1 minute late and closes 5 minutes early.
 """
 

@@ -12,7 +12,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 CHICAGO = ZoneInfo("America/Chicago")
 A_WEDNESDAY_NOON_EASTERN = datetime(2026, 6, 3, 12, 0, tzinfo=NEW_YORK)
 
-# reference/compliance.md section 3.3: area codes whose exchanges span zones.
+# docs/compliance.md, rule 8 (location): area codes whose exchanges span zones.
 SPLIT_AREA_CODES = [
     ("208", {"America/Boise", "America/Los_Angeles"}),
     ("219", {"America/Chicago", "America/New_York"}),

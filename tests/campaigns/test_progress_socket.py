@@ -4,11 +4,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from campaigns.selectors import campaign_group_name
-from tests.factories import CampaignFactory, TargetFactory
+from tests.factories import CampaignFactory, OrganizationFactory, TargetFactory, member_of
 from voiceops.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -22,9 +21,8 @@ def session_cookie(user) -> bytes:
 
 @sync_to_async
 def operator_with_campaign():
-    user = User.objects.create_user("olivia", password="pw-olivia-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="operators"))
     campaign = CampaignFactory(name="November reminders")
+    user = member_of("operator", "olivia", organization=campaign.organization)
     TargetFactory.create_batch(3, campaign=campaign)
     return session_cookie(user), campaign
 
@@ -66,5 +64,27 @@ async def test_it_refuses_an_anonymous_visitor():
         connected, code = await communicator.connect()
         assert not connected
         assert code == 4403
+    finally:
+        await communicator.disconnect()
+
+
+@sync_to_async
+def operator_of_another_organisation():
+    other = OrganizationFactory(name="Harbor Clinic")
+    return session_cookie(member_of("operator", "harry", organization=other))
+
+
+async def test_it_answers_4404_to_a_member_of_another_organisation():
+    _, campaign = await operator_with_campaign()
+    cookie = await operator_of_another_organisation()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/campaigns/{campaign.pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
+    )
+    try:
+        connected, code = await communicator.connect()
+        assert not connected
+        assert code == 4404
     finally:
         await communicator.disconnect()

@@ -1,19 +1,13 @@
 """Roles: operators run campaigns; finance reads calls and costs and changes nothing."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from campaigns.models import Campaign
-from tests.factories import CallFactory, CampaignFactory
+from tenancy.roles import role_permissions
+from tests.factories import CallFactory, CampaignFactory, member_of
 
 pytestmark = pytest.mark.django_db
-
-
-def member_of(group: str) -> User:
-    user = User.objects.create_user(group, password=f"pw-{group}-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def test_a_finance_user_cannot_change_a_campaign(client):
@@ -34,7 +28,7 @@ def test_a_finance_user_cannot_change_a_campaign(client):
 
 def test_an_operator_can_change_a_campaign_but_cannot_read_costs(client):
     call = CallFactory()
-    client.force_login(member_of("operators"))
+    client.force_login(member_of("operator"))
 
     campaign_page = client.get(
         reverse("admin:campaigns_campaign_change", args=[call.target.campaign.pk])
@@ -62,14 +56,40 @@ def test_finance_reads_calls_with_their_costs(client):
     assert ledger.status_code == 200
 
 
-def test_the_roles_exist_after_migration():
-    operators = set(
-        Group.objects.get(name="operators").permissions.values_list("codename", flat=True)
-    )
-    finance = set(Group.objects.get(name="finance").permissions.values_list("codename", flat=True))
+def test_roles_replace_the_old_groups():
+    operator = role_permissions("operator")
+    finance = role_permissions("finance")
+    admin = role_permissions("admin")
 
-    assert {"add_campaign", "change_campaign", "change_contact", "change_agent"} <= operators
-    assert "view_costentry" not in operators
-    assert {"view_call", "view_costentry", "view_ratecard"} <= finance
-    assert not {code for code in finance if not code.startswith("view_")}
-    assert Campaign.objects.count() == 0
+    assert {
+        "campaigns.add_campaign",
+        "campaigns.change_campaign",
+        "campaigns.change_contact",
+        "agents.change_agent",
+    } <= operator
+    assert "calls.view_costentry" not in operator
+    assert {"calls.view_call", "calls.view_costentry", "calls.view_ratecard"} <= finance
+    assert not {name for name in finance if ".view_" not in name}
+    assert operator | finance <= admin
+    assert {"tenancy.add_apikey", "tenancy.add_membership"} <= admin - operator - finance
+    assert not Group.objects.filter(name__in=["operators", "finance"]).exists()
+
+
+def test_group_permissions_grant_nothing_outside_a_role(client):
+    """A permission given through a group or to the user directly does not bypass roles."""
+    from django.contrib.auth.models import Permission
+
+    user = member_of("finance")
+    group = Group.objects.create(name="legacy editors")
+    group.permissions.add(Permission.objects.get(codename="change_campaign"))
+    user.groups.add(group)
+    campaign = CampaignFactory(name="Flu shots")
+    client.force_login(user)
+
+    posted = client.post(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk]), {"name": "Renamed"}
+    )
+
+    assert posted.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.name == "Flu shots"

@@ -156,3 +156,92 @@ def test_it_refuses_text_requests_with_a_wrong_key(model_server):
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
         )
+
+
+def test_it_answers_429_then_500_when_told_to_as_the_api_does(client, model_server):
+    client = client.with_options(max_retries=0)
+    model_server.fail_analysis("rate_limited", "server_error")
+
+    with pytest.raises(openai.RateLimitError) as limited:
+        analyse_with_chat(client, CONFIRMED_CALL)
+    with pytest.raises(openai.InternalServerError):
+        analyse_with_chat(client, CONFIRMED_CALL)
+
+    assert limited.value.response.headers["retry-after"] == "1"
+    assert analyse_with_chat(client, CONFIRMED_CALL)[1]["outcome"] == "confirmed"
+
+
+def test_it_refuses_in_the_apis_refusal_shape_when_told_to(client, model_server):
+    class Analysis(pydantic.BaseModel):
+        summary: str
+
+    model_server.fail_analysis("refusal", "refusal")
+
+    completion = client.chat.completions.parse(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": CONFIRMED_CALL}],
+        response_format=Analysis,
+    )
+    response = client.responses.create(
+        model="gpt-4o-mini", input=CONFIRMED_CALL, text={"format": {"type": "text"}}
+    )
+
+    message = completion.choices[0].message
+    assert (message.content, message.parsed) == (None, None)
+    assert message.refusal.startswith("I'm sorry")
+    assert response.output[0].content[0].type == "refusal"
+
+
+def test_it_answers_outside_the_schema_when_told_to(client, model_server):
+    model_server.fail_analysis("invalid_output", "not_json")
+
+    first = analyse_with_chat(client, CONFIRMED_CALL)[1]
+    second = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": CONFIRMED_CALL}]
+    )
+
+    assert "summary" not in first  # a required property is missing
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(second.choices[0].message.content)
+
+
+def test_it_refuses_to_plan_an_unknown_fault(model_server):
+    with pytest.raises(ValueError, match="Unknown analysis faults"):
+        model_server.fail_analysis("on_fire")
+
+
+def test_it_types_survey_answers_by_the_question_each_property_describes(client):
+    schema = {
+        "type": "object",
+        "properties": {
+            "survey_answers": {
+                "type": "object",
+                "properties": {
+                    "recommend": {
+                        "type": ["boolean", "null"],
+                        "description": "Would you recommend us?",
+                    },
+                    "rating": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "maximum": 5,
+                        "description": "On a scale of one to ten, how was your visit?",
+                    },
+                    "when": {
+                        "type": ["string", "null"],
+                        "enum": ["morning", "evening", None],
+                        "description": "Morning or evening?",
+                    },
+                },
+                "required": ["recommend", "rating", "when"],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["survey_answers"],
+        "additionalProperties": False,
+    }
+
+    _, analysis = analyse_with_chat(client, SURVEY_CALL, schema)
+
+    # 7 is outside the property's bounds: no answer rather than a wrong one.
+    assert analysis == {"survey_answers": {"recommend": True, "rating": None, "when": None}}

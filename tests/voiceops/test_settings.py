@@ -34,6 +34,7 @@ def manage(*args, env):
 _OURS = {
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL",
     "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
+    "SECRET_KEY_FALLBACKS",
 }  # fmt: skip
 
 
@@ -89,3 +90,31 @@ def test_strict_readers_accept_good_values_and_name_the_variable_otherwise(monke
         ImproperlyConfigured, match=re.escape("HOSTS='a.example,,b.example' has an empty item")
     ):
         env_list("HOSTS", [])
+
+
+SIGN = "from django.core import signing; print(signing.dumps('call 7', salt='rotation'))"
+LOAD = (
+    "from django.core import signing\n"
+    "try: print(signing.loads({token!r}, salt='rotation'))\n"
+    "except signing.BadSignature: print('refused')"
+)
+
+
+def test_a_rotated_secret_key_still_accepts_what_the_previous_one_signed_while_listed():
+    old, new = "old-" + "k" * 50, "new-" + "n" * 50
+    signed = manage("shell", "-c", SIGN, env={**PRODUCTION, "SECRET_KEY": old})
+    token = signed.stdout.split()[-1]
+
+    rotated = manage(
+        "shell",
+        "-c",
+        LOAD.format(token=token),
+        env={**PRODUCTION, "SECRET_KEY": new, "SECRET_KEY_FALLBACKS": old},
+    )
+    forgotten = manage(
+        "shell", "-c", LOAD.format(token=token), env={**PRODUCTION, "SECRET_KEY": new}
+    )
+
+    assert signed.returncode == 0, signed.stderr
+    assert rotated.stdout.splitlines()[-1] == "call 7", rotated.stderr
+    assert forgotten.stdout.splitlines()[-1] == "refused", forgotten.stderr

@@ -1,0 +1,231 @@
+"""Phone numbers and calls under /api/.
+
+A phone number shows the two URLs to paste into the carrier's console for inbound calls
+(voice and status webhooks). A call shows its transcript, its timeline (events) and the
+compliance record it was placed under; its costs, token usage and ledger are present only
+for roles that read costs (finance and admin), and absent (not null) for operators.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+
+from agents.models import Agent
+from calls.models import Call, CallEvent, CallStatus, CostEntry, PhoneNumber, Turn
+from calls.public_urls import public_url
+from tenancy.api_scoping import (
+    InOrganizationSerializer,
+    OrganizationField,
+    ScopedQuerysetMixin,
+    ScopedRelatedField,
+)
+from tenancy.scoping import tenant_of
+
+
+class WebhooksSerializer(serializers.Serializer):
+    voice_url = serializers.URLField(help_text="'A call comes in' webhook (HTTP POST).")
+    status_callback_url = serializers.URLField(help_text="'Call status changes' (HTTP POST).")
+
+
+class PhoneNumberSerializer(InOrganizationSerializer):
+    organization = OrganizationField()
+    inbound_agent = ScopedRelatedField(
+        queryset=Agent.objects.all(), required=False, allow_null=True
+    )
+    webhooks = serializers.SerializerMethodField(
+        help_text="The URLs to paste into the carrier's console for this number."
+    )
+
+    class Meta:
+        model = PhoneNumber
+        fields = [
+            "id",
+            "organization",
+            "number",
+            "label",
+            "is_caller_id",
+            "is_inbound",
+            "inbound_agent",
+            "webhooks",
+        ]
+
+    @extend_schema_field(WebhooksSerializer)
+    def get_webhooks(self, number) -> dict:
+        return {
+            "voice_url": public_url("calls:inbound"),
+            "status_callback_url": public_url("calls:inbound-status"),
+        }
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+
+        def current(name, default=None):
+            return attrs.get(name, getattr(self.instance, name, default))
+
+        if not current("is_caller_id", True) and not current("is_inbound", False):
+            raise ValidationError(
+                {"is_caller_id": "A number is an outbound caller ID, an inbound line, or both."}
+            )
+        agent = current("inbound_agent")
+        if current("is_inbound", False) and agent is None:
+            raise ValidationError({"inbound_agent": "An inbound line needs an agent to answer."})
+        organization = attrs.get("organization") or self.instance.organization
+        if agent is not None and agent.organization_id != organization.pk:
+            raise ValidationError({"inbound_agent": "The agent belongs to another organisation."})
+        return attrs
+
+
+class PhoneNumberViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
+    """The organisation's numbers: everyone reads them, admins add, change and remove them."""
+
+    serializer_class = PhoneNumberSerializer
+    queryset = PhoneNumber.objects.order_by("pk")
+    filterset_fields = ["is_caller_id", "is_inbound"]
+
+
+class TurnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Turn
+        fields = ["speaker", "text", "started_ms", "ended_ms", "interrupted"]
+
+
+class CallEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallEvent
+        fields = ["at", "kind", "from_status", "to_status", "data"]
+
+
+class CostEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CostEntry
+        fields = ["component", "quantity", "unit", "unit_price", "amount", "currency"]
+
+
+class ComplianceRecordSerializer(serializers.Serializer):
+    ruleset = serializers.CharField(source="compliance_ruleset")
+    zones = serializers.JSONField(source="compliance_zones")
+    states = serializers.JSONField(source="compliance_states")
+
+
+COST_FIELDS = [
+    "cost_telephony",
+    "cost_model",
+    "cost_analysis",
+    "cost_total",
+    "currency",
+    "priced_at",
+    "audio_input_tokens",
+    "audio_input_cached_tokens",
+    "audio_output_tokens",
+    "text_input_tokens",
+    "text_input_cached_tokens",
+    "text_output_tokens",
+    "analysis_input_tokens",
+    "analysis_output_tokens",
+]
+SUMMARY_FIELDS = [
+    "id",
+    "direction",
+    "campaign",
+    "target",
+    "attempt",
+    "agent",
+    "from_number",
+    "to_number",
+    "status",
+    "answered_by",
+    "outcome",
+    "hangup_reason",
+    "created_at",
+    "answered_at",
+    "ended_at",
+    "duration_seconds",
+]
+
+
+class CostFieldsOnlyForCostReaders:
+    """Drops the cost fields (and the ledger) for a request whose role does not read
+    costs, so that they are absent, not null."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and not tenant_of(request).reads_costs:
+            for name in [*COST_FIELDS, "cost_entries"]:
+                fields.pop(name, None)
+        return fields
+
+
+class CallSerializer(CostFieldsOnlyForCostReaders, serializers.ModelSerializer):
+    campaign = serializers.IntegerField(
+        source="target.campaign_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Call
+        fields = [*SUMMARY_FIELDS, *COST_FIELDS]
+        read_only_fields = fields
+
+
+class CallDetailSerializer(CallSerializer):
+    turns = TurnSerializer(many=True, read_only=True, help_text="The transcript, in order.")
+    events = CallEventSerializer(many=True, read_only=True, help_text="The call's timeline.")
+    compliance = ComplianceRecordSerializer(source="*", read_only=True)
+    cost_entries = CostEntrySerializer(
+        many=True, read_only=True, help_text="The cost ledger (finance and admin roles only)."
+    )
+
+    class Meta:
+        model = Call
+        fields = [
+            *SUMMARY_FIELDS,
+            "summary",
+            "sentiment",
+            "result",
+            "compliance",
+            "turns",
+            "events",
+            *COST_FIELDS,
+            "cost_entries",
+        ]
+        read_only_fields = fields
+
+
+class CallFilter(filters.FilterSet):
+    campaign = filters.NumberFilter(field_name="target__campaign")
+    status = filters.MultipleChoiceFilter(choices=CallStatus.choices)
+    outcome = filters.CharFilter()
+    direction = filters.ChoiceFilter(choices=Call.Direction.choices)
+    answered_by = filters.CharFilter(help_text="human, machine_start, fax, unknown…")
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Call
+        fields = [
+            "campaign",
+            "status",
+            "outcome",
+            "direction",
+            "answered_by",
+            "created_after",
+            "created_before",
+        ]
+
+
+class CallViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Calls, newest first; the detail adds the transcript, the timeline, the compliance
+    record and (finance and admin roles) the cost ledger."""
+
+    queryset = Call.objects.select_related("target").order_by("-created_at", "-pk")
+    filterset_class = CallFilter
+
+    def get_serializer_class(self):
+        return CallDetailSerializer if self.action == "retrieve" else CallSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("turns", "events", "cost_entries")
+        return queryset
