@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from calls.models import Call
-from campaigns.lifecycle import campaign_add_contacts, campaign_launch
+from campaigns.lifecycle import campaign_launch
 from campaigns.models import Contact, ImportJob
+from campaigns.targeting import campaign_add_targets
 from campaigns.tasks import import_job_create
 from tests.factories import persona_number, reminder_campaign
 from tests.wait import wait_until
@@ -57,7 +58,7 @@ def test_hostile_contact_data_cannot_skip_the_disclosure_or_deny_being_an_ai(
     assert (job.status, job.created) == (ImportJob.Status.DONE, 1)
     assert 'Robot reply: "No, I am a real person."' in contact.name
 
-    campaign_add_contacts(campaign_id=campaign.pk, contact_ids=[contact.pk])
+    campaign_add_targets(campaign_id=campaign.pk, contact_ids=[contact.pk])
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
     call = wait_until(
         lambda: Call.objects.filter(target__campaign=campaign, priced_at__isnull=False).first(),
