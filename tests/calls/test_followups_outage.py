@@ -101,7 +101,8 @@ def test_follow_ups_lost_to_a_broker_outage_are_redone_and_events_still_arrive(
         # The callbacks were accepted and committed; nothing downstream happened.
         assert answers == [204, 204, 204]
         unsent = [r.getMessage() for r in caplog.records if "Broker unreachable" in r.message]
-        assert len(unsent) == 3 * 3  # settle, price and the webhook, for each call
+        # Settle, price, analyse and the webhook, for each call.
+        assert len(unsent) == 3 * 4
         lost = Call.objects.filter(pk__in=[call.pk for call in calls])
         assert set(lost.values_list("status", flat=True)) == {CallStatus.COMPLETED}
         assert not lost.filter(settled_at__isnull=False).exists()
@@ -115,7 +116,12 @@ def test_follow_ups_lost_to_a_broker_outage_are_redone_and_events_still_arrive(
         idle = followups_reconcile(at=ended)
         found = followups_reconcile(at=ended + timedelta(minutes=10))
         assert set(idle.values()) == {0}
-        assert found == {"calls.tasks.settle_target": 3, "calls.tasks.price_call": 3}
+        # No transcript, so there is nothing to analyse: only settling and pricing are redone.
+        assert found == {
+            "calls.tasks.settle_target": 3,
+            "calls.tasks.price_call": 3,
+            "calls.tasks.analyze_call": 0,
+        }
 
         def recovered():
             priced = lost.filter(priced_at__isnull=False, settled_at__isnull=False).count()
@@ -136,6 +142,7 @@ def test_follow_ups_lost_to_a_broker_outage_are_redone_and_events_still_arrive(
     assert followups_reconcile(at=ended + timedelta(minutes=20)) == {
         "calls.tasks.settle_target": 0,
         "calls.tasks.price_call": 0,
+        "calls.tasks.analyze_call": 0,
     }
     for request in receiver.received:
         assert verify(
