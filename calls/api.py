@@ -6,10 +6,13 @@ compliance record it was placed under; its costs, token usage and ledger are pre
 for roles that read costs (finance and admin), and absent (not null) for operators.
 """
 
+from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from agents.models import Agent
 from calls.models import Call, CallEvent, CallStatus, CostEntry, PhoneNumber, Turn
@@ -21,6 +24,7 @@ from tenancy.api_scoping import (
     ScopedRelatedField,
 )
 from tenancy.scoping import tenant_of
+from voiceops.api_errors import Conflict
 
 
 class WebhooksSerializer(serializers.Serializer):
@@ -214,6 +218,14 @@ class CallFilter(filters.FilterSet):
         ]
 
 
+class AnalysisQueuedSerializer(serializers.Serializer):
+    call = serializers.IntegerField()
+    status = serializers.CharField(help_text="`queued`: poll the call until analysed_at changes.")
+    analysed_at = serializers.DateTimeField(
+        allow_null=True, help_text="The analysis it replaces, if any."
+    )
+
+
 class CallViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Calls, newest first; the detail adds the transcript, the timeline, the compliance
     record and (finance and admin roles) the cost ledger."""
@@ -221,8 +233,34 @@ class CallViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Call.objects.select_related("target").order_by("-created_at", "-pk")
     filterset_class = CallFilter
 
+    @property
+    def required_permissions(self):
+        # Re-running an analysis spends money on the model: operators and admins, not
+        # finance (read-only).
+        if getattr(self, "action", None) == "analyze":
+            return {"*": "campaigns.change_campaign"}
+        return None
+
     def get_serializer_class(self):
+        if self.action == "analyze":
+            return AnalysisQueuedSerializer
         return CallDetailSerializer if self.action == "retrieve" else CallSerializer
+
+    @extend_schema(request=None, responses={202: AnalysisQueuedSerializer})
+    @action(detail=True, methods=["post"])
+    def analyze(self, request, pk=None):
+        """Run the post-call analysis again (queue `postcall`): it replaces the call's
+        analysis, its survey answers from the analysis and its analysis ledger lines."""
+        from calls.tasks import analyze_call
+
+        call = self.get_object()
+        if call.answered_at is None or call.status != CallStatus.COMPLETED:
+            raise Conflict("Only a completed, answered call has a conversation to analyse.")
+        transaction.on_commit(lambda: analyze_call.delay(call.pk))
+        return Response(
+            {"call": call.pk, "status": "queued", "analysed_at": call.analysed_at},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
     def get_queryset(self):
         queryset = super().get_queryset()

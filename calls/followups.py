@@ -31,13 +31,16 @@ class FollowUp:
     queue: str
     # Finished calls for which this step has not happened yet.
     pending: Q
+    # Enqueued as soon as the call ends; False for a step another step chains (analysis
+    # follows pricing), which only the reconciler sends on its own.
+    on_finish: bool = True
 
 
 FOLLOW_UPS = (
     FollowUp("calls.tasks.settle_target", "default", Q(target__isnull=False, settled_at=None)),
     FollowUp("calls.tasks.price_call", "postcall", Q(priced_at=None)),
-    # Analysis waits for pricing itself (and gives up into `analysis_error`), so only
-    # answered calls not yet analysed and with no recorded error are sent again.
+    # Pricing chains the analysis; the reconciler sends it again only for answered calls
+    # with a transcript not yet analysed and with no recorded error.
     FollowUp(
         "calls.tasks.analyze_call",
         "postcall",
@@ -48,6 +51,7 @@ FOLLOW_UPS = (
             analysed_at=None,
             analysis_error="",
         ),
+        on_finish=False,
     ),
 )
 
@@ -56,7 +60,8 @@ def call_finished(call_id: int) -> None:
     """Enqueue every follow-up of a call that reached a final status (run it after commit).
     Never raises for an unreachable broker: the reconciler redoes what was not enqueued."""
     for step in FOLLOW_UPS:
-        enqueue(step.task, args=[call_id], queue=step.queue)
+        if step.on_finish:
+            enqueue(step.task, args=[call_id], queue=step.queue)
 
 
 def calls_missing(step: FollowUp, *, at: datetime, limit: int = BATCH) -> list[int]:

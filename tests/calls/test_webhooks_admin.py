@@ -2,22 +2,15 @@
 with its attempts, and "retry now" for operators."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
 Status = WebhookDelivery.Status
-
-
-def member_of(group: str) -> User:
-    user = User.objects.create_user(group, password=f"pw-{group}-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def failed_delivery(organization, event="call.completed") -> WebhookDelivery:
@@ -47,7 +40,7 @@ def test_an_operator_sees_deliveries_by_status_and_event_with_their_attempts(cli
     WebhookEndpoint.objects.create(organization=organization, url="https://crm.example.com/hooks")
     failed = failed_delivery(organization)
     failed_delivery(organization, event="campaign.finished")
-    client.force_login(member_of("operator"))
+    client.force_login(member_of("operator", organization=organization))
     changelist = reverse("admin:calls_webhookdelivery_changelist")
 
     filtered = client.get(changelist, {"status__exact": "failed", "event__exact": "call.completed"})
@@ -65,7 +58,7 @@ def test_retry_now_makes_failed_deliveries_due_again(client):
     organization = OrganizationFactory()
     WebhookEndpoint.objects.create(organization=organization, url="https://crm.example.com/hooks")
     failed = failed_delivery(organization)
-    client.force_login(member_of("operator"))
+    client.force_login(member_of("operator", organization=organization))
 
     response = client.post(
         reverse("admin:calls_webhookdelivery_changelist"),

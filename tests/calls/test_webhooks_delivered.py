@@ -65,4 +65,8 @@ def test_a_campaigns_events_reach_the_receiver_and_a_refused_one_is_retried(stac
 
     refused = WebhookDelivery.objects.get(log__status_code=500)
     assert [attempt.status_code for attempt in refused.log.all()] == [500, 200]
-    assert len(accepted) == WebhookDelivery.objects.count() == 3
+    # The answered call was analysed once: its call.analyzed event arrived too.
+    [analysed] = by_type["call.analyzed"]
+    assert analysed["call_id"] == confirmed[0]["call_id"]
+    assert analysed["summary"]
+    assert len(accepted) == WebhookDelivery.objects.count() == 4
