@@ -631,10 +631,17 @@ class BudgetAlert(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # Two partial constraints rather than one with NULLS NOT DISTINCT, which SQLite
+            # (the demo) cannot enforce.
             models.UniqueConstraint(
                 fields=["organization", "scope", "campaign", "period", "threshold"],
-                nulls_distinct=False,
+                condition=Q(campaign__isnull=False),
                 name="budget_alert_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "scope", "period", "threshold"],
+                condition=Q(campaign__isnull=True),
+                name="organization_budget_alert_once_per_period",
             ),
             models.CheckConstraint(
                 condition=Q(scope="campaign", campaign__isnull=False)
