@@ -57,30 +57,12 @@ SURVEY = [
 def seed(calls: int) -> list[int]:
     """Finished, priced calls, half reminders and half surveys."""
     from calls.models import CallStatus, Turn
-    from campaigns.models import Campaign, Question, Survey
-    from tests.factories import CallFactory, CampaignFactory, TargetFactory
+    from campaigns.models import Campaign
+    from tests.factories import CallFactory, CampaignFactory, TargetFactory, after_visit_survey
 
     reminders = CampaignFactory()
     surveyed = CampaignFactory(organization=reminders.organization)
-    survey = Survey.objects.create(organization=surveyed.organization, name="After your visit")
-    Question.objects.create(
-        survey=survey, position=1, kind="yes_no", text="Would you recommend us to a friend?"
-    )
-    Question.objects.create(
-        survey=survey,
-        position=2,
-        kind="scale",
-        text="On a scale from one to ten, how would you rate your visit?",
-        scale_min=1,
-        scale_max=10,
-    )
-    Question.objects.create(
-        survey=survey,
-        position=3,
-        kind="choice",
-        text="Should we call you in the morning, afternoon or evening?",
-        choices=["morning", "afternoon", "evening"],
-    )
+    survey, _ = after_visit_survey(surveyed.organization)
     Campaign.objects.filter(pk=surveyed.pk).update(kind="survey", purpose="survey", survey=survey)
     ids = []
     for index in range(calls):

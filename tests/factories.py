@@ -107,6 +107,35 @@ class CallFactory(factory.django.DjangoModelFactory):
     to_number = factory.SelfAttribute("target.contact.phone")
 
 
+def after_visit_survey(organization, *, with_text_question: bool = False):
+    """The after-visit survey the sandbox's survey persona answers: yes/no, a scale from one
+    to ten and a choice (and a free-text question if asked). Returns (survey, questions)."""
+    from campaigns.models import Question, Survey
+
+    survey = Survey.objects.create(organization=organization, name="After your visit")
+    texts = [
+        {"kind": "yes_no", "text": "Would you recommend us to a friend?"},
+        {
+            "kind": "scale",
+            "text": "On a scale from one to ten, how would you rate your visit?",
+            "scale_min": 1,
+            "scale_max": 10,
+        },
+        {
+            "kind": "choice",
+            "text": "Should we call you in the morning, afternoon or evening?",
+            "choices": ["morning", "afternoon", "evening"],
+        },
+    ]
+    if with_text_question:
+        texts.append({"kind": "text", "text": "Is there anything we could do better?"})
+    questions = [
+        Question.objects.create(survey=survey, position=position, **fields)
+        for position, fields in enumerate(texts, start=1)
+    ]
+    return survey, questions
+
+
 SANDBOX_CALLER_ID = "+12025550100"
 AREA_CODES = ("305", "786", "954", "561", "407")  # Florida, Eastern time
 

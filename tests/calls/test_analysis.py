@@ -17,8 +17,8 @@ from calls.analysis import (
 from calls.models import CallStatus, CostEntry, SurveyAnswer, Turn
 from calls.survey_answers import survey_answer_record, survey_tallies
 from calls.tasks import analyze_call
-from campaigns.models import Campaign, Question, Survey
-from tests.factories import CallFactory, CampaignFactory, TargetFactory
+from campaigns.models import Campaign, Question
+from tests.factories import CallFactory, CampaignFactory, TargetFactory, after_visit_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -51,30 +51,7 @@ def finished_call(lines, *, campaign=None, **fields):
 
 def survey_campaign() -> tuple[Campaign, list[Question]]:
     campaign = CampaignFactory()
-    survey = Survey.objects.create(organization=campaign.organization, name="After your visit")
-    questions = [
-        Question.objects.create(
-            survey=survey, position=1, kind="yes_no", text="Would you recommend us to a friend?"
-        ),
-        Question.objects.create(
-            survey=survey,
-            position=2,
-            kind="scale",
-            text="On a scale from one to ten, how would you rate your visit?",
-            scale_min=1,
-            scale_max=10,
-        ),
-        Question.objects.create(
-            survey=survey,
-            position=3,
-            kind="choice",
-            text="Should we call you in the morning, afternoon or evening?",
-            choices=["morning", "afternoon", "evening"],
-        ),
-        Question.objects.create(
-            survey=survey, position=4, kind="text", text="Is there anything we could do better?"
-        ),
-    ]
+    survey, questions = after_visit_survey(campaign.organization, with_text_question=True)
     Campaign.objects.filter(pk=campaign.pk).update(kind="survey", purpose="survey", survey=survey)
     campaign.refresh_from_db()
     return campaign, questions

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from calls.models import Call, CallStatus, PhoneNumber, SurveyAnswer
 from campaigns.lifecycle import campaign_launch
-from campaigns.models import Campaign, Consent, Question, Survey, Target
-from tests.factories import SANDBOX_CALLER_ID, persona_number, reminder_campaign
+from campaigns.models import Campaign, Consent, Question, Target
+from tests.factories import SANDBOX_CALLER_ID, after_visit_survey, persona_number, reminder_campaign
 from tests.wait import wait_until
 
 pytestmark = [
@@ -20,27 +20,7 @@ def survey_campaign() -> tuple[Campaign, list[Question]]:
     campaign.agent.instructions = "Ask {{ contact.name }} a short survey about their visit."
     campaign.agent.greeting = ""
     campaign.agent.save()
-    survey = Survey.objects.create(organization=campaign.organization, name="After your visit")
-    questions = [
-        Question.objects.create(
-            survey=survey, position=1, kind="yes_no", text="Would you recommend us to a friend?"
-        ),
-        Question.objects.create(
-            survey=survey,
-            position=2,
-            kind="scale",
-            text="On a scale from one to ten, how would you rate your visit?",
-            scale_min=1,
-            scale_max=10,
-        ),
-        Question.objects.create(
-            survey=survey,
-            position=3,
-            kind="choice",
-            text="Should we call you in the morning, afternoon or evening?",
-            choices=["morning", "afternoon", "evening"],
-        ),
-    ]
+    survey, questions = after_visit_survey(campaign.organization)
     Campaign.objects.filter(pk=campaign.pk).update(
         kind=Campaign.Kind.SURVEY, purpose="survey", survey=survey
     )
