@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 
 from calls.admin_ledger import CallDayFilter, LedgerCampaignFilter, ledger_csv, ledger_sums
@@ -56,6 +57,11 @@ class CarrierPriceFilter(admin.SimpleListFilter):
         if self.value() == "awaiting":
             return queryset.filter(carrier_sid__isnull=False, carrier_price__isnull=True)
         return queryset
+
+
+# How the ledger list says a line's quantity and its rate, short enough for one line.
+UNIT_NOUNS = {"minute": "min", "call": "call", "million_tokens": "tokens"}
+UNIT_RATES = {"minute": "minute", "call": "call", "million_tokens": "M tokens"}
 
 
 def admin_page(model_admin, route: str, view, name: str):
@@ -226,16 +232,7 @@ class RateCardAdmin(ScopedAdmin):
 class CostEntryAdmin(SystemWrittenAdmin):
     """The ledger, filterable, with the sums of the filtered lines and their CSV."""
 
-    list_display = [
-        "call",
-        "campaign",
-        "component",
-        "quantity",
-        "unit",
-        "unit_price",
-        "amount",
-        "currency",
-    ]
+    list_display = ["call_link", "campaign", "component", "units", "rate", "amount", "currency"]
     list_filter = [
         LedgerCampaignFilter,
         ("component", ChoicesDropdownFilter),
@@ -245,6 +242,19 @@ class CostEntryAdmin(SystemWrittenAdmin):
     list_select_related = ["call__target__campaign"]
     list_before_template = "admin/calls/costentry/ledger_sums.html"
     search_fields = ["call__to_number", "call__target__contact__name"]
+
+    @admin.display(description="call", ordering="call_id")
+    def call_link(self, obj):
+        url = reverse("admin:calls_call_change", args=[obj.call_id])
+        return format_html('<a href="{}">Call {}</a>', url, obj.call_id)
+
+    @admin.display(description="units", ordering="quantity")
+    def units(self, obj):
+        return f"{obj.quantity.normalize():,f} {UNIT_NOUNS[obj.unit]}"
+
+    @admin.display(description="rate", ordering="unit_price")
+    def rate(self, obj):
+        return f"{obj.unit_price.normalize():f} per {UNIT_RATES[obj.unit]}"
 
     @admin.display(description="campaign", ordering="call__target__campaign__name")
     def campaign(self, obj):

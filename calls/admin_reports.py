@@ -101,6 +101,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     footer: list | None = None  # the totals row
     note: str = ""
+    empty: str = "Nothing in this range."
     links: list[str] = field(default_factory=list)  # per row, for its first cell
 
     def csv_rows(self) -> list[list]:
@@ -314,6 +315,8 @@ def _budgets_table(budgets: list[reports.BudgetLeft]) -> Table:
             for row in budgets
         ],
         note="Day and month in each organisation's time zone, as they stand now.",
+        empty="No budget is set: the organisation's day and month budgets and each "
+        "campaign's are set on their pages.",
     )
 
 
@@ -364,14 +367,21 @@ def _checked(request) -> tuple[Tenant, ReportForm]:
 
 
 def finance_report_view(request, model_admin):
-    tenant, form = _checked(request)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Finance report",
         "opts": model_admin.model._meta,
-        "form": form,
-        "organization": tenant.organization,
     }
+    if not can_read_reports(request):
+        # A page in the console rather than a bare error, saying whom to ask.
+        return TemplateResponse(
+            request,
+            "admin/calls/finance_report_refused.html",
+            {**context, "role": tenant_of(request).role or "none"},
+            status=403,
+        )
+    tenant, form = _checked(request)
+    context.update(form=form, organization=tenant.organization)
     if form.is_valid():
         report = form.cleaned_data["report"]
         tables = report_tables(tenant=tenant, report=report, at=timezone.now())
