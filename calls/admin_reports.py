@@ -135,112 +135,131 @@ def _totals_footer(rows, label: str, padding: int = 0) -> list | None:
     return [label, *[""] * padding, *_sums_cells(sums), currency]
 
 
-def report_tables(*, tenant: Tenant, report: ReportFilter, at: datetime) -> list[Table]:
-    everyone = tenant.sees_every_organization
-    tables = []
-
+def _periods_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
     periods = reports.spend_by_period(tenant=tenant, report=report)
     period_header = {"day": "Day", "week": "Week from", "month": "Month"}[report.grouping]
-    tables.append(
-        Table(
-            "periods",
-            f"Spend per {Grouping(report.grouping).label.split()[0].lower()}",
-            [period_header, *SUMS_HEADERS, "Currency"],
-            [
-                [_period_label(row.period, report.grouping), *_sums_cells(row), row.currency]
-                for row in periods
-            ],
-            footer=_totals_footer(periods, "Total"),
-        )
+    return Table(
+        "periods",
+        f"Spend per {Grouping(report.grouping).label.split()[0].lower()}",
+        [period_header, *SUMS_HEADERS, "Currency"],
+        [
+            [_period_label(row.period, report.grouping), *_sums_cells(row), row.currency]
+            for row in periods
+        ],
+        footer=_totals_footer(periods, "Total"),
     )
 
+
+def _campaigns_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
+    everyone = tenant.sees_every_organization
     campaigns = reports.spend_by_campaign(tenant=tenant, report=report)
-    tables.append(
-        Table(
-            "campaigns",
-            "Spend per campaign",
-            ["Campaign", *(["Organisation"] if everyone else []), *SUMS_HEADERS, "Currency"],
+    return Table(
+        "campaigns",
+        "Spend per campaign",
+        ["Campaign", *(["Organisation"] if everyone else []), *SUMS_HEADERS, "Currency"],
+        [
             [
-                [
-                    row.campaign,
-                    *([row.organization] if everyone else []),
-                    *_sums_cells(row),
-                    row.currency,
-                ]
-                for row in campaigns
-            ],
-            footer=_totals_footer(campaigns, "Total", padding=1 if everyone else 0),
-        )
+                row.campaign,
+                *([row.organization] if everyone else []),
+                *_sums_cells(row),
+                row.currency,
+            ]
+            for row in campaigns
+        ],
+        footer=_totals_footer(campaigns, "Total", padding=1 if everyone else 0),
     )
 
-    if everyone:
-        organizations = reports.spend_by_organization(tenant=tenant, report=report)
-        tables.append(
-            Table(
-                "organizations",
-                "Spend per organisation",
-                ["Organisation", *SUMS_HEADERS, "Currency"],
-                [[row.organization, *_sums_cells(row), row.currency] for row in organizations],
-                footer=_totals_footer(organizations, "Total"),
-            )
-        )
 
+def _organizations_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
+    organizations = reports.spend_by_organization(tenant=tenant, report=report)
+    return Table(
+        "organizations",
+        "Spend per organisation",
+        ["Organisation", *SUMS_HEADERS, "Currency"],
+        [[row.organization, *_sums_cells(row), row.currency] for row in organizations],
+        footer=_totals_footer(organizations, "Total"),
+    )
+
+
+def _kinds_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
     kinds = reports.spend_by_call_kind(tenant=tenant, report=report)
-    tables.append(
-        Table(
-            "kinds",
-            "Cost by what the calls came to",
-            ["Calls", "Priced calls", "Cost", "Share of spend", "Currency"],
+    return Table(
+        "kinds",
+        "Cost by what the calls came to",
+        ["Calls", "Priced calls", "Cost", "Share of spend", "Currency"],
+        [
             [
-                [
-                    row.label,
-                    row.calls,
-                    money(row.total),
-                    _share(row.total, sum(k.total for k in kinds if k.currency == row.currency)),
-                    row.currency,
-                ]
-                for row in kinds
-            ],
-            note="Voicemail, unanswered, busy and failed calls completed nothing, yet cost.",
-        )
+                row.label,
+                row.calls,
+                money(row.total),
+                _share(row.total, sum(k.total for k in kinds if k.currency == row.currency)),
+                row.currency,
+            ]
+            for row in kinds
+        ],
+        note="Voicemail, unanswered, busy and failed calls completed nothing, yet cost.",
     )
 
+
+def _outcomes_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
     outcomes = reports.cost_per_outcome(tenant=tenant, report=report)
-    tables.append(
-        Table(
-            "outcomes",
-            "Cost per completed outcome",
+    return Table(
+        "outcomes",
+        "Cost per completed outcome",
+        [
+            "Outcome",
+            "Calls of these campaigns",
+            "Completed",
+            "Cost of all their calls",
+            "Cost per outcome",
+            "Currency",
+        ],
+        [
             [
-                "Outcome",
-                "Calls of these campaigns",
-                "Completed",
-                "Cost of all their calls",
-                "Cost per outcome",
-                "Currency",
-            ],
-            [
-                [
-                    f"Per {row.outcome}",
-                    row.calls,
-                    row.completed,
-                    money(row.total),
-                    money(row.per_outcome) if row.per_outcome is not None else "none completed",
-                    row.currency,
-                ]
-                for row in outcomes
-            ],
-            note="Every call of the campaigns of that kind counts, attempts that reached "
-            "nobody included.",
-        )
+                f"Per {row.outcome}",
+                row.calls,
+                row.completed,
+                money(row.total),
+                money(row.per_outcome) if row.per_outcome is not None else "none completed",
+                row.currency,
+            ]
+            for row in outcomes
+        ],
+        note="Every call of the campaigns of that kind counts, attempts that reached "
+        "nobody included.",
     )
 
-    differences = reports.carrier_differences(tenant=tenant, report=report)
-    tables.append(_carrier_table(differences, tenant=tenant))
 
-    tables.append(
-        _budgets_table(reports.budgets_left(tenant=tenant, at=at, campaign_id=report.campaign_id))
+def _carrier_section(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
+    return _carrier_table(reports.carrier_differences(tenant=tenant, report=report))
+
+
+def _budgets_section(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
+    return _budgets_table(
+        reports.budgets_left(tenant=tenant, at=at, campaign_id=report.campaign_id)
     )
-    return tables
+
+
+# The report's tables in page order, by the name their CSV is downloaded under.
+SECTIONS = {
+    "periods": _periods_table,
+    "campaigns": _campaigns_table,
+    "organizations": _organizations_table,
+    "kinds": _kinds_table,
+    "outcomes": _outcomes_table,
+    "carrier": _carrier_section,
+    "budgets": _budgets_section,
+}
+
+
+def report_sections(tenant: Tenant) -> list[str]:
+    """The tables the tenant's report has: per organisation only over every organisation
+    (a member's is their own, which the totals already are)."""
+    return [key for key in SECTIONS if key != "organizations" or tenant.sees_every_organization]
+
+
+def report_tables(*, tenant: Tenant, report: ReportFilter, at: datetime) -> list[Table]:
+    return [SECTIONS[key](tenant=tenant, report=report, at=at) for key in report_sections(tenant)]
 
 
 def _share(part: Decimal, whole: Decimal) -> str:
@@ -249,7 +268,7 @@ def _share(part: Decimal, whole: Decimal) -> str:
     return f"{(100 * part / whole).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %"
 
 
-def _carrier_table(calls, *, tenant: Tenant) -> Table:
+def _carrier_table(calls) -> Table:
     table = Table(
         "carrier",
         "Carrier price differences",

@@ -149,7 +149,11 @@ def test_another_organisations_costs_never_show_to_a_member(client, world):
     campaigns = csv_of(
         client.get(reverse("admin:calls_campaigndailycost_report_csv", args=["campaigns"]), FILTER)
     )
+    every_organisation = client.get(
+        reverse("admin:calls_campaigndailycost_report_csv", args=["organizations"]), FILTER
+    )
 
+    assert every_organisation.status_code == 404
     assert "Rival" not in page
     assert not any("Rival" in cell for row in ledger + campaigns for cell in row)
     ours = {line.pk for line in ledger_lines(world.organization, first=FIRST.replace(day=1),
