@@ -272,6 +272,13 @@ def main() -> None:
             f"median {statistics.median(page_times) * 1000:.0f} ms, "
             f"max {max(page_times) * 1000:.0f} ms"
         )
+        from calls.admin_reports import SECTIONS, report_sections
+
+        for key in report_sections(tenant):
+            section_times, _ = timed(
+                lambda key=key: SECTIONS[key](tenant=tenant, report=month, at=MONTH_START), 3
+            )
+            print(f"  {key}: median {statistics.median(section_times) * 1000:.0f} ms")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

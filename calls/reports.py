@@ -304,62 +304,58 @@ def priced_calls(*, tenant: Tenant, report: ReportFilter) -> QuerySet:
     return calls
 
 
-def spend_by_call_kind(*, tenant: Tenant, report: ReportFilter) -> list[KindCost]:
-    """What completed outcomes, voicemail, unanswered and failed calls cost, apart."""
-    groups = (
+def _kind_groups(*, tenant: Tenant, report: ReportFilter) -> list[dict]:
+    """The report's priced calls counted and summed per kind of call, kind of campaign and
+    currency, in one pass over the calls."""
+    return list(
         priced_calls(tenant=tenant, report=report)
         .annotate(kind=CALL_KIND)
-        .values("kind", "currency")
+        .values("kind", "target__campaign__kind", "currency")
         .annotate(calls=Count("pk"), total=Sum("cost_total"))
-        .order_by("currency")
+        .order_by()
     )
+
+
+def spend_by_call_kind(*, tenant: Tenant, report: ReportFilter) -> list[KindCost]:
+    """What completed outcomes, voicemail, unanswered and failed calls cost, apart."""
+    sums = defaultdict(lambda: [0, Decimal(0)])
+    for group in _kind_groups(tenant=tenant, report=report):
+        sums[(group["currency"], group["kind"])][0] += group["calls"]
+        sums[(group["currency"], group["kind"])][1] += group["total"]
     order = {kind: position for position, kind in enumerate(CallKind.values)}
-    rows = [
-        KindCost(
-            kind=group["kind"],
-            currency=group["currency"],
-            calls=group["calls"],
-            total=group["total"],
+    return [
+        KindCost(kind=kind, currency=currency, calls=calls, total=total)
+        for (currency, kind), (calls, total) in sorted(
+            sums.items(), key=lambda item: (item[0][0], order[item[0][1]])
         )
-        for group in groups
     ]
-    return sorted(rows, key=lambda row: (row.currency, order[row.kind]))
 
 
-# The outcome each kind of campaign is run for.
+# The outcome each kind of campaign is run for, as a kind of call, and how it is named.
 COMPLETED_OUTCOMES = {
-    Campaign.Kind.REMINDER: ("confirmed", "confirmed reminder"),
-    Campaign.Kind.SURVEY: ("survey_completed", "completed survey"),
+    Campaign.Kind.REMINDER: (CallKind.CONFIRMED, "confirmed reminder"),
+    Campaign.Kind.SURVEY: (CallKind.SURVEY_COMPLETED, "completed survey"),
 }
 
 
 def cost_per_outcome(*, tenant: Tenant, report: ReportFilter) -> list[OutcomeCost]:
     """Per confirmed reminder and per completed survey: what all the calls of the campaigns
     of that kind cost over the range, divided by the outcomes they completed."""
-    rows = []
-    for kind, (outcome, label) in COMPLETED_OUTCOMES.items():
-        groups = (
-            priced_calls(tenant=tenant, report=report)
-            .filter(target__campaign__kind=kind)
-            .values("currency")
-            .annotate(
-                calls=Count("pk"),
-                completed=Count("pk", filter=Q(outcome=outcome)),
-                total=Sum("cost_total"),
-            )
-            .order_by("currency")
-        )
-        rows.extend(
-            OutcomeCost(
-                outcome=label,
-                currency=group["currency"],
-                calls=group["calls"],
-                completed=group["completed"],
-                total=group["total"],
-            )
-            for group in groups
-        )
-    return rows
+    sums = defaultdict(lambda: [0, 0, Decimal(0)])
+    for group in _kind_groups(tenant=tenant, report=report):
+        if group["target__campaign__kind"] not in COMPLETED_OUTCOMES:
+            continue  # inbound calls complete no campaign
+        outcome, _ = COMPLETED_OUTCOMES[group["target__campaign__kind"]]
+        row = sums[(group["target__campaign__kind"], group["currency"])]
+        row[0] += group["calls"]
+        row[1] += group["calls"] if group["kind"] == outcome else 0
+        row[2] += group["total"]
+    return [
+        OutcomeCost(outcome=label, currency=currency, calls=calls, completed=completed, total=total)
+        for kind, (_, label) in COMPLETED_OUTCOMES.items()
+        for (campaign_kind, currency), (calls, completed, total) in sorted(sums.items())
+        if campaign_kind == kind
+    ]
 
 
 def carrier_differences(*, tenant: Tenant, report: ReportFilter) -> QuerySet:
