@@ -181,8 +181,12 @@ def _organizations_table(*, tenant: Tenant, report: ReportFilter, at: datetime) 
     )
 
 
-def _kinds_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
-    kinds = reports.spend_by_call_kind(tenant=tenant, report=report)
+def _kinds_table(
+    *, tenant: Tenant, report: ReportFilter, at: datetime, groups: list | None = None
+) -> Table:
+    if groups is None:
+        groups = reports.call_kind_groups(tenant=tenant, report=report)
+    kinds = reports.spend_by_call_kind(groups)
     return Table(
         "kinds",
         "Cost by what the calls came to",
@@ -201,8 +205,12 @@ def _kinds_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table
     )
 
 
-def _outcomes_table(*, tenant: Tenant, report: ReportFilter, at: datetime) -> Table:
-    outcomes = reports.cost_per_outcome(tenant=tenant, report=report)
+def _outcomes_table(
+    *, tenant: Tenant, report: ReportFilter, at: datetime, groups: list | None = None
+) -> Table:
+    if groups is None:
+        groups = reports.call_kind_groups(tenant=tenant, report=report)
+    outcomes = reports.cost_per_outcome(groups)
     return Table(
         "outcomes",
         "Cost per completed outcome",

@@ -304,9 +304,10 @@ def priced_calls(*, tenant: Tenant, report: ReportFilter) -> QuerySet:
     return calls
 
 
-def _kind_groups(*, tenant: Tenant, report: ReportFilter) -> list[dict]:
+def call_kind_groups(*, tenant: Tenant, report: ReportFilter) -> list[dict]:
     """The report's priced calls counted and summed per kind of call, kind of campaign and
-    currency, in one pass over the calls."""
+    currency, in one pass over the calls: what `spend_by_call_kind` and `cost_per_outcome`
+    add up."""
     return list(
         priced_calls(tenant=tenant, report=report)
         .annotate(kind=CALL_KIND)
@@ -316,10 +317,10 @@ def _kind_groups(*, tenant: Tenant, report: ReportFilter) -> list[dict]:
     )
 
 
-def spend_by_call_kind(*, tenant: Tenant, report: ReportFilter) -> list[KindCost]:
+def spend_by_call_kind(groups: list[dict]) -> list[KindCost]:
     """What completed outcomes, voicemail, unanswered and failed calls cost, apart."""
     sums = defaultdict(lambda: [0, Decimal(0)])
-    for group in _kind_groups(tenant=tenant, report=report):
+    for group in groups:
         sums[(group["currency"], group["kind"])][0] += group["calls"]
         sums[(group["currency"], group["kind"])][1] += group["total"]
     order = {kind: position for position, kind in enumerate(CallKind.values)}
@@ -338,11 +339,11 @@ COMPLETED_OUTCOMES = {
 }
 
 
-def cost_per_outcome(*, tenant: Tenant, report: ReportFilter) -> list[OutcomeCost]:
+def cost_per_outcome(groups: list[dict]) -> list[OutcomeCost]:
     """Per confirmed reminder and per completed survey: what all the calls of the campaigns
     of that kind cost over the range, divided by the outcomes they completed."""
     sums = defaultdict(lambda: [0, 0, Decimal(0)])
-    for group in _kind_groups(tenant=tenant, report=report):
+    for group in groups:
         if group["target__campaign__kind"] not in COMPLETED_OUTCOMES:
             continue  # inbound calls complete no campaign
         outcome, _ = COMPLETED_OUTCOMES[group["target__campaign__kind"]]

@@ -81,8 +81,9 @@ def test_the_cost_of_each_kind_of_call_adds_up_to_the_ledger_and_is_told_apart()
     tenant = Tenant(organization=world.organization, role="finance")
     report = ReportFilter(first=FIRST, last=LAST)
 
-    kinds = {row.kind: row for row in reports.spend_by_call_kind(tenant=tenant, report=report)}
-    outcomes = {row.outcome: row for row in reports.cost_per_outcome(tenant=tenant, report=report)}
+    groups = reports.call_kind_groups(tenant=tenant, report=report)
+    kinds = {row.kind: row for row in reports.spend_by_call_kind(groups)}
+    outcomes = {row.outcome: row for row in reports.cost_per_outcome(groups)}
 
     lines = ledger_lines(world.organization)
     assert sum(row.total for row in kinds.values()) == ledger_sums(lines)["total"]
