@@ -26,7 +26,7 @@ from tenancy.scoping import Tenant, scoped, tenant_of
 from voiceops.csv_export import csv_response
 
 CENT = Decimal("0.01")
-TENTH_OF_A_CENT = Decimal("0.0001")
+HUNDREDTH_OF_A_CENT = Decimal("0.0001")
 # Carrier differences listed on the page; the CSV has them all.
 CARRIER_ROWS_SHOWN = 100
 # Colours of the chart's stacks: unfold's palette, so dark mode follows.
@@ -302,9 +302,9 @@ def _carrier_table(calls) -> Table:
                 f"{call.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
                 target.campaign.name if target else reports.INBOUND,
                 (target.contact.name or target.contact.phone) if target else call.from_number,
-                money(call.carrier_estimate, TENTH_OF_A_CENT),
-                money(call.carrier_price, TENTH_OF_A_CENT),
-                money(call.carrier_difference, TENTH_OF_A_CENT),
+                money(call.carrier_estimate, HUNDREDTH_OF_A_CENT),
+                money(call.carrier_price, HUNDREDTH_OF_A_CENT),
+                money(call.carrier_difference, HUNDREDTH_OF_A_CENT),
                 call.carrier_price_unit or call.currency,
             ]
         )
