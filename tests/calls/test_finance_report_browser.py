@@ -68,3 +68,24 @@ def test_an_operator_is_refused_the_report(live_server):
         )
         expect(page.locator("body")).not_to_contain_text("Total spend")
         screenshot(page, "finance_report_operator")
+
+
+def test_a_superuser_over_every_organisation_sees_spend_per_organisation(
+    live_server, django_user_model
+):
+    build_world()
+    django_user_model.objects.create_superuser("root", password="pw-root-123-long")
+
+    with browser_page(width=1400) as page:
+        log_in(page, live_server.url, "root", "root")
+        page.goto(f"{live_server.url}/admin/calls/campaigndailycost/report/{QUERY}")
+
+        organisations = page.locator("[data-table=organizations]")
+        expect(organisations).to_contain_text("Bayview Dental")
+        expect(organisations).to_contain_text("Rival Clinic")
+        expect(page.locator("[data-table=campaigns]")).to_contain_text("Rival reminders")
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1]
+        screenshot(page, "finance_report_superuser")
