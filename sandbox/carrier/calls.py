@@ -89,7 +89,11 @@ class CallRequest:
     async_amd_status_callback_method: str = "POST"  # AsyncAmdStatusCallbackMethod
     timeout: int = 60  # Timeout: seconds of ringing before no-answer
     time_limit: int = 14400  # TimeLimit: seconds of talking before the carrier hangs up
-    record: bool = False  # Record (the sandbox records every call either way)
+    record: bool = False  # Record (the sandbox keeps its own tracks of every call either way)
+    recording_channels: str = "mono"  # RecordingChannels: mono | dual
+    recording_status_callback: str | None = None  # RecordingStatusCallback
+    recording_status_callback_method: str = "POST"  # RecordingStatusCallbackMethod
+    recording_status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
 @dataclass
