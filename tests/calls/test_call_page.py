@@ -163,7 +163,7 @@ def test_another_organisations_call_page_and_recording_answer_404(client):
 
 
 def test_the_call_list_shows_campaign_contact_duration_and_outcome_and_cost_to_finance(client):
-    call, _ = a_finished_call()
+    a_finished_call()
     url = reverse("admin:calls_call_changelist")
 
     client.force_login(member_of("operator", "olivia"))
