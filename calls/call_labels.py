@@ -3,6 +3,8 @@ placed, who answered, and what each timeline event means. The console shows thes
 the codes. (One vocabulary per function; a code without a label is shown capitalised with
 spaces rather than hidden, so a new code is still readable.)"""
 
+import json
+
 from calls.models import CallStatus
 
 OUTCOMES = {
@@ -121,6 +123,13 @@ def event_text(kind: str, data: dict, *, from_status: str = "", to_status: str =
     if kind == "tool":
         name = str(data.get("name", "a tool")).replace("_", " ")
         arguments = data.get("arguments") or {}
+        if isinstance(arguments, str):  # the model's arguments, as the JSON text it sent
+            try:
+                arguments = json.loads(arguments)
+            except ValueError:
+                arguments = {}
+        if not isinstance(arguments, dict):
+            arguments = {}
         if data.get("name") == "record_outcome" and arguments.get("outcome"):
             return f"The agent recorded the outcome: {outcome_label(arguments['outcome'])}"
         return f"The agent used {name}"

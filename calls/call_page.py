@@ -2,11 +2,13 @@
 decision, ledger, survey answers, analysis, recording), built from the rows the call path
 wrote. Costs are only handed to the page for those who may read them."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import timezone
 
 from calls.call_labels import (
     answered_by_label,
@@ -22,8 +24,8 @@ def clock(ms: int | float | None) -> str:
     """mm:ss (or h:mm:ss) for an offset in milliseconds; a negative one gets a minus."""
     if ms is None:
         return ""
-    sign = "-" if ms < 0 else ""
     seconds = int(abs(ms) // 1000)
+    sign = "-" if ms < 0 and seconds else ""
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
@@ -50,9 +52,8 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class LedgerLine:
     component: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
+    quantity: str  # with its unit: "2 minutes", "1 call", "626 tokens"
+    unit_price: str  # with currency and unit: "64.000000 USD per million tokens"
     amount: Decimal
     currency: str
 
@@ -132,13 +133,11 @@ def compliance_of(call: Call) -> str:
 
 
 def ledger_of(call: Call) -> tuple[list[LedgerLine], Decimal, str]:
-    units = dict(RateCard.Unit.choices)
     lines = [
         LedgerLine(
             component=entry.get_component_display(),
-            quantity=entry.quantity.normalize(),
-            unit=_unit_name(entry.unit, units),
-            unit_price=entry.unit_price,
+            quantity=_quantity(entry.quantity, entry.unit),
+            unit_price=f"{entry.unit_price:.6f} {entry.currency} {entry.get_unit_display()}",
             amount=entry.amount,
             currency=entry.currency,
         )
@@ -149,10 +148,19 @@ def ledger_of(call: Call) -> tuple[list[LedgerLine], Decimal, str]:
     return lines, total, currency
 
 
-def _unit_name(unit: str, units: dict) -> str:
-    return {"minute": "minutes", "call": "call", "million_tokens": "million tokens"}.get(
-        unit, units.get(unit, unit)
-    )
+# What a quantity counts, per rate-card unit: tokens are counted one by one and priced
+# per million.
+QUANTITY_NAMES = {
+    RateCard.Unit.MINUTE: ("minute", "minutes"),
+    RateCard.Unit.CALL: ("call", "calls"),
+    RateCard.Unit.MILLION_TOKENS: ("token", "tokens"),
+}
+
+
+def _quantity(quantity: Decimal, unit: str) -> str:
+    one, many = QUANTITY_NAMES.get(unit, (unit, unit))
+    number = f"{quantity.normalize():f}"
+    return f"{number} {one if quantity == 1 else many}"
 
 
 def answers_of(call: Call) -> list[AnswerLine]:
@@ -238,6 +246,20 @@ TECHNICAL_COST_FIELDS = [
 def technical_of(call: Call, *, can_read_costs: bool) -> list[tuple[str, object]]:
     names = TECHNICAL_FIELDS + (TECHNICAL_COST_FIELDS if can_read_costs else [])
     return [
-        (str(Call._meta.get_field(name).verbose_name).capitalize(), getattr(call, name))
+        (str(Call._meta.get_field(name).verbose_name).capitalize(), _plain(getattr(call, name)))
         for name in names
     ]
+
+
+def _plain(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            + " "
+            + (timezone.localtime(value).tzname() or "")
+        )
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

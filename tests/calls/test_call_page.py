@@ -37,7 +37,7 @@ def a_finished_call(**target_fields):
         compliance_ruleset="2026.1",
         compliance_zones=["America/New_York"],
         compliance_states=["NY"],
-        cost_total=Decimal("0.061000"),
+        cost_total=Decimal("0.061100"),
     )
     Turn.objects.create(
         call=call,
@@ -66,7 +66,7 @@ def a_finished_call(**target_fields):
     for component, quantity, unit, price, amount in [
         ("carrier_minute", "2", "minute", "0.014", "0.028"),
         ("amd", "1", "call", "0.0075", "0.0075"),
-        ("audio_output", "0.000400", "million_tokens", "64", "0.0255"),
+        ("audio_output", "400", "million_tokens", "64", "0.0256"),
     ]:
         rate = RateCard.objects.get_or_create(
             component=component,
@@ -121,7 +121,7 @@ def test_an_operator_reads_the_call_as_a_conversation_without_its_costs(client):
     assert "The agent recorded the outcome: Confirmed" in text
     assert "Allowed at the dial, checked against rule set 2026.1" in text
     assert "America/New_York" in text
-    for cost_word in ("Cost ledger", "Total", "0.0610", "Carrier minutes", "Unit price"):
+    for cost_word in ("Cost ledger", "Total", "0.0611", "Carrier minutes", "Unit price"):
         assert cost_word not in text, cost_word
     audio = reverse("admin:calls_call_recording_audio", args=[call.pk, recording.pk])
     assert f'<audio controls preload="none" src="{audio}"' in response.content.decode()
@@ -134,11 +134,11 @@ def test_finance_reads_the_ledger_with_units_currency_and_a_total(client):
     text = text_of(page_of(client, member_of("finance", "fiona"), call))
 
     assert "Cost ledger" in text
-    assert "Carrier minutes 2 minutes 0.014000 USD 0.028000 USD" in text
-    assert "Answering-machine detection 1 call 0.007500 USD 0.007500 USD" in text
-    assert "Model audio output 0.0004 million tokens 64.000000 USD 0.025500 USD" in text
-    assert "Total 0.061000 USD" in text
-    assert "Cost 0.0610 USD" in text
+    assert "Carrier minutes 2 minutes 0.014000 USD per minute 0.028000 USD" in text
+    assert "Answering-machine detection 1 call 0.007500 USD per call 0.007500 USD" in text
+    assert "Model audio output 400 tokens 64.000000 USD per million tokens 0.025600 USD" in text
+    assert "Total 0.061100 USD" in text
+    assert "Cost 0.0611 USD" in text
 
 
 def test_raw_fields_sit_in_a_collapsed_technical_section(client):
@@ -177,8 +177,8 @@ def test_the_call_list_shows_campaign_contact_duration_and_outcome_and_cost_to_f
         assert "Ada Lovelace" in text
         assert "01:35" in text
         assert "Confirmed" in text
-    assert "0.0610 USD" in finance_text
-    assert "0.0610" not in operator_text
+    assert "0.0611 USD" in finance_text
+    assert "0.0611" not in operator_text
     assert "column-cost" in finance_page.content.decode()
     assert "column-cost" not in operator_page.content.decode()
 
