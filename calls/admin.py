@@ -214,8 +214,8 @@ class CallAdmin(SystemWrittenAdmin):
         call = self.get_object(request, object_id)
         if call is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_permission(request, call):
-            raise PermissionDenied
+        if not self.has_view_permission(request, call) or request.method not in ("GET", "HEAD"):
+            raise PermissionDenied  # nobody changes a call by hand
         context = {
             **self.admin_site.each_context(request),
             "title": f"Call {call.pk}",
