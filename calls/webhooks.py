@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
 from calls.models import Call, CallEvent, CallStatus, PhoneNumber, Recording
-from calls.public_urls import media_stream_url
+from calls.public_urls import media_stream_url, public_url
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
 
@@ -64,9 +64,15 @@ def twiml(body: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/xml")
 
 
-def _stream_response(call: Call) -> HttpResponse:
+def _stream_response(call: Call, *, record: bool = False) -> HttpResponse:
     token = media_token_issue(call_id=call.pk, call_sid=call.carrier_sid)
-    return twiml(twilio.stream_twiml(stream_url=media_stream_url(), parameters={"token": token}))
+    return twiml(
+        twilio.stream_twiml(
+            stream_url=media_stream_url(),
+            parameters={"token": token},
+            recording_callback=public_url("calls:recording", call_id=call.pk) if record else None,
+        )
+    )
 
 
 def _call_sid(form) -> str:
@@ -196,7 +202,7 @@ def inbound(request):
     form = request.POST
     number = (
         PhoneNumber.objects.filter(number=form.get("To", ""), is_inbound=True)
-        .select_related("inbound_agent")
+        .select_related("inbound_agent", "organization")
         .first()
     )
     if number is None:
@@ -221,7 +227,8 @@ def inbound(request):
     call_transition(
         call_id=call.pk, to=CallStatus.IN_PROGRESS, at=timezone.now(), data={"via": "inbound"}
     )
-    return _stream_response(call)
+    # The agent's opening announces a recording exactly when the organisation records.
+    return _stream_response(call, record=number.organization.record_calls)
 
 
 def _recording_started_at(form):

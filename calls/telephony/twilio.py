@@ -15,7 +15,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, Start, VoiceResponse
 
 REQUEST_TIMEOUT_SECONDS = 10
 
@@ -292,9 +292,23 @@ def delete_recording(recording_sid: str) -> None:
         return
 
 
-def stream_twiml(*, stream_url: str, parameters: dict[str, str]) -> str:
-    """Answer TwiML: connect the call's audio to our media socket, hang up when it closes."""
+def stream_twiml(
+    *, stream_url: str, parameters: dict[str, str], recording_callback: str | None = None
+) -> str:
+    """Answer TwiML: connect the call's audio to our media socket, hang up when it closes.
+    With `recording_callback`, first start a two-channel recording of the call (inbound
+    calls; outbound ones are recorded from the dial)."""
     response = VoiceResponse()
+    if recording_callback:
+        start = Start()
+        start.recording(
+            recording_channels="dual",
+            recording_track="both",
+            recording_status_callback=recording_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed absent",
+        )
+        response.append(start)
     connect = Connect()
     stream = connect.stream(url=stream_url)
     for name, value in parameters.items():

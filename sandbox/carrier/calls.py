@@ -96,6 +96,29 @@ class CallRequest:
     recording_status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
+@dataclass(frozen=True)
+class RecordingRequest:
+    """How a call is recorded: from `Record=true` on create (source OutboundAPI) or from a
+    `<Start><Recording>` verb in its TwiML (source StartCallRecordingTwiML)."""
+
+    channels: str = "mono"  # mono | dual
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: frozenset[str] = frozenset({"completed"})
+    source: str = "OutboundAPI"
+
+    @classmethod
+    def of(cls, request: CallRequest) -> RecordingRequest | None:
+        if not request.record:
+            return None
+        return cls(
+            channels=request.recording_channels,
+            status_callback=request.recording_status_callback,
+            status_callback_method=request.recording_status_callback_method,
+            status_callback_events=request.recording_status_callback_events,
+        )
+
+
 @dataclass
 class LogEntry:
     at_monotonic: float
@@ -164,6 +187,7 @@ class Call:
     transfer_target: str | None = None
     hung_up_by: str | None = None  # "callee", "api", "twiml", "time-limit", "app-error"
     recording_paths: dict[str, Path] = field(default_factory=dict)
+    recording: RecordingRequest | None = None  # the carrier recording asked for, if any
     log_path: Path | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     billing: Billing = field(default_factory=Billing)

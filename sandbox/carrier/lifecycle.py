@@ -24,7 +24,7 @@ import aiohttp
 from sandbox.carrier import calls as status
 from sandbox.carrier.callbacks import CallbackQueue, WebhookClient, WebhookFailed
 from sandbox.carrier.callee import AnsweringMachine, Manners, Person
-from sandbox.carrier.calls import API_VERSION, Call, new_sid, rfc2822
+from sandbox.carrier.calls import API_VERSION, Call, RecordingRequest, new_sid, rfc2822
 from sandbox.carrier.line import PhoneLine
 from sandbox.carrier.personas import BUSY, FAILED, NO_ANSWER, Persona
 from sandbox.carrier.recording import CarrierRecording, save_call, save_carrier_recording
@@ -291,9 +291,9 @@ class CallRun:
             request.status_callback_method,
         )
 
-    async def _record(self) -> None:
-        """Make the carrier recording of a `Record=true` call and announce it, after the
-        call's terminal status callback, as Twilio does."""
+    async def _record(self, asked: RecordingRequest) -> None:
+        """Make the carrier recording the call asked for and announce it, after the call's
+        terminal status callback, as Twilio does."""
         call, telephony = self.call, self.telephony
         try:
             recording = await asyncio.to_thread(
@@ -304,16 +304,13 @@ class CallRun:
             recording = None
         if recording is not None:
             telephony.recordings[recording.sid] = recording
-        request = call.request
         status_ = "completed" if recording is not None else "absent"
-        if not request.recording_status_callback:
-            return
-        if status_ not in request.recording_status_callback_events:
+        if not asked.status_callback or status_ not in asked.status_callback_events:
             return
         params = {
             "AccountSid": call.account_sid,
             "CallSid": call.sid,
-            "RecordingSource": "OutboundAPI",
+            "RecordingSource": asked.source,
             "RecordingStatus": status_,
             "RecordingTrack": "both",
         }
@@ -329,9 +326,9 @@ class CallRun:
             params.update(RecordingSid=new_sid("RE"), RecordingDuration="0")
         self.callbacks.post(
             f"recording status callback ({status_})",
-            request.recording_status_callback,
+            asked.status_callback,
             params,
-            request.recording_status_callback_method,
+            asked.status_callback_method,
         )
 
     async def _finish(self, final: str) -> None:
@@ -349,7 +346,7 @@ class CallRun:
             await asyncio.to_thread(save_call, call, self.telephony.recording_dir)
         except OSError:
             logger.exception("could not save the recording of call %s", call.sid)
-        if call.request.record:
-            await self._record()
+        if call.recording is not None:
+            await self._record(call.recording)
         await self.callbacks.drain()
         call.finished.set()

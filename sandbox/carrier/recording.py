@@ -4,7 +4,8 @@ The inbound track is what the callee said; the outbound track is what the callee
 which is the audio that was played, never audio the app sent and then cleared. Both are
 16-bit PCM decoded from the μ-law on the line, so any WAV reader opens them.
 
-A call created with `Record=true` also gets a carrier recording, as Twilio makes one: a
+A call created with `Record=true`, or whose TwiML ran `<Start><Recording>`, also gets a
+carrier recording, as Twilio makes one: a
 resource with a RE… SID and one WAV file, two channels (`RecordingChannels=dual`: the
 callee on the first, what the callee heard on the second) or the two mixed (`mono`),
 served at the Recordings REST URL and announced by the recording status callback.
@@ -77,6 +78,7 @@ class CarrierRecording:
     channels: int
     duration_seconds: int
     start_time: datetime | None
+    source: str = "OutboundAPI"
 
     def resource(self) -> dict[str, Any]:
         """The recording as Twilio's REST API renders it."""
@@ -87,7 +89,7 @@ class CarrierRecording:
             "channels": self.channels,
             "duration": str(self.duration_seconds),
             "sid": self.sid,
-            "source": "OutboundAPI",
+            "source": self.source,
             "start_time": rfc2822(self.start_time),
             "status": "completed",
             "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{self.sid}.json",
@@ -97,7 +99,7 @@ class CarrierRecording:
 def save_carrier_recording(call: Call, directory: Path) -> CarrierRecording | None:
     """The recording a `Record=true` call gets at the carrier; None when the call was never
     answered (Twilio then reports the recording `absent`)."""
-    if not call.request.record or call.answered_monotonic is None:
+    if call.recording is None or call.answered_monotonic is None:
         return None
     directory.mkdir(parents=True, exist_ok=True)
     callee = ULAW_TO_PCM16[np.frombuffer(bytes(call.caller_audio), dtype=np.uint8)]
@@ -105,7 +107,7 @@ def save_carrier_recording(call: Call, directory: Path) -> CarrierRecording | No
     frames = max(len(callee), len(heard))
     callee = np.pad(callee, (0, frames - len(callee)))
     heard = np.pad(heard, (0, frames - len(heard)))
-    dual = call.request.recording_channels == "dual"
+    dual = call.recording.channels == "dual"
     if dual:
         samples = np.column_stack([callee, heard]).astype("<i2").ravel()
     else:
@@ -119,6 +121,7 @@ def save_carrier_recording(call: Call, directory: Path) -> CarrierRecording | No
         channels=2 if dual else 1,
         duration_seconds=round(frames / SAMPLE_RATE),
         start_time=call.start_time,
+        source=call.recording.source,
     )
     recording.path = directory / f"{recording.sid}.wav"
     with wave.open(str(recording.path), "wb") as wav:

@@ -23,7 +23,15 @@ from aiohttp import web
 from sandbox.carrier import errors
 from sandbox.carrier.callbacks import WebhookClient
 from sandbox.carrier.callee import Manners
-from sandbox.carrier.calls import API_VERSION, IN_PROGRESS, Billing, Call, CallRequest, new_sid
+from sandbox.carrier.calls import (
+    API_VERSION,
+    IN_PROGRESS,
+    Billing,
+    Call,
+    CallRequest,
+    RecordingRequest,
+    new_sid,
+)
 from sandbox.carrier.lifecycle import CallRun, Telephony, Timing
 from sandbox.carrier.pacing import DialPacer, RequestRateLimit
 from sandbox.carrier.personas import persona_for, persona_named
@@ -182,6 +190,7 @@ class Carrier(ThreadedServer):
         )
         persona = persona_for(to, self.persona_assignments)
         call = Call(new_sid("CA"), self.account_sid, "outbound-api", request, persona.name)
+        call.recording = RecordingRequest.of(request)
         call.note("http", "received", "create call", params=dict(form), events=events)
         now = asyncio.get_running_loop().time()
         slot = self.pacer.next_slot(now)

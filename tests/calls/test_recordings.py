@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from agents.prompts import call_script
 from calls.dialing import call_dial
-from calls.models import Recording
+from calls.models import Call, Recording
 from calls.retention import retention_apply
 from campaigns.models import ImportJob, Organization
 from tests.factories import (
@@ -22,6 +22,7 @@ from tests.factories import (
     AgentFactory,
     CallFactory,
     OrganizationFactory,
+    PhoneNumberFactory,
     booked_call,
 )
 
@@ -225,3 +226,23 @@ def test_retention_deletes_the_row_of_a_recording_the_carrier_no_longer_has(carr
 
     assert result.recordings_deleted == 1
     assert not Recording.objects.exists()
+
+
+@settings_for_twilio
+@pytest.mark.parametrize("records", [True, False], ids=["recording", "not-recording"])
+def test_an_inbound_call_starts_a_two_channel_recording_only_when_recording(client, records):
+    agent = AgentFactory()
+    Organization.objects.filter(pk=agent.organization_id).update(record_calls=records)
+    line = PhoneNumberFactory(organization=agent.organization, is_inbound=True, inbound_agent=agent)
+    form = {"CallSid": "CA" + "5" * 32, "From": "+13055550123", "To": line.number}
+
+    body = post_signed(client, reverse("calls:inbound"), form).content.decode()
+
+    call = Call.objects.get(carrier_sid=form["CallSid"])
+    start = (
+        f'<Start><Recording recordingChannels="dual" recordingStatusCallback="{BASE}'
+        f'/twilio/calls/{call.pk}/recording"'
+    )
+    assert (start in body) is records
+    assert "<Recording" in body if records else "<Recording" not in body
+    assert body.index("<Connect>") > (body.index("<Start>") if records else -1)

@@ -103,3 +103,22 @@ def test_a_call_without_record_has_no_recording(carrier, sink):
 
     assert carrier.recordings == {}
     assert sink.requests_to("recording") == []
+
+
+def test_a_start_recording_verb_records_the_call_as_its_twiml_asks(carrier, sink):
+    callback = sink.url("recording")
+    sink.respond(
+        "answer",
+        f'<Response><Start><Recording recordingChannels="dual" recordingStatusCallback="{callback}"'
+        ' recordingStatusCallbackEvent="completed absent"/></Start>'
+        "<Say>Hello.</Say><Hangup/></Response>",
+    )
+    created = carrier.twilio_client().calls.create(
+        to="+15551230000", from_=OWNED, url=sink.url("answer")
+    )
+    carrier.wait_for_call(created.sid)
+
+    [announced] = sink.requests_to("recording")
+    assert announced.params["RecordingSource"] == "StartCallRecordingTwiML"
+    assert announced.params["RecordingChannels"] == "2"
+    assert announced.params["RecordingSid"] in carrier.recordings
