@@ -158,9 +158,10 @@ class ContactAdmin(ScopedAdmin):
             return "Revoked"
         return "None on file"
 
-    @admin.display(description="opted out", boolean=True, ordering="is_opted_out")
+    @admin.display(description="opted out", ordering="is_opted_out")
     def opted_out(self, contact):
-        return contact.is_opted_out
+        # Words, not a red cross: "not opted out" is the good case.
+        return "Opted out" if contact.is_opted_out else "No"
 
     @admin.display(description="last call", ordering="last_call_at")
     def last_call(self, contact):

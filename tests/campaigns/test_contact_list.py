@@ -59,12 +59,10 @@ def test_the_contact_list_shows_consent_opt_out_and_the_last_calls_outcome(clien
     assert rows["+13055550103"].last_call_at is None
     assert "Ada Confirmed FL Given" in text
     assert "Bo Optout FL Revoked" in text
-    assert "Cy Never FL None on file close_small Never called —" in text
+    assert "Cy Never FL None on file No Never called —" in text
     # The latest call's outcome (not the first call's empty one), in words.
-    assert re.search(
-        r"Ada Confirmed FL Given close_small \d{4}-\d\d-\d\d \d\d:\d\d Confirmed", text
-    )
-    assert re.search(r"Bo Optout FL Revoked check_small [\d:\- ]+ Opted out", text)
+    assert re.search(r"Ada Confirmed FL Given No \d{4}-\d\d-\d\d \d\d:\d\d Confirmed", text)
+    assert re.search(r"Bo Optout FL Revoked Opted out [\d:\- ]+ Opted out", text)
     assert Suppression.objects.filter(phone=opted_out.phone, source="opt_out").exists()
 
 
