@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from unfold.contrib.filters.admin import RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import display
 from unfold.utils import parse_date_str
@@ -138,7 +139,7 @@ class CallAdmin(SystemWrittenAdmin):
 
     list_display = [
         "call",
-        "created_at",
+        "placed",
         "campaign",
         "contact",
         "duration",
@@ -163,7 +164,7 @@ class CallAdmin(SystemWrittenAdmin):
 
     def get_list_display(self, request):
         if can_read_costs(request):
-            return [*self.list_display, "cost"]
+            return [*self.list_display, "cost", "carrier_charge"]
         return self.list_display
 
     def get_list_filter(self, request):
@@ -174,7 +175,11 @@ class CallAdmin(SystemWrittenAdmin):
 
     @admin.display(description="call", ordering="id")
     def call(self, obj):
-        return f"#{obj.pk} {obj.get_direction_display().lower()}"
+        return f"#{obj.pk}"
+
+    @admin.display(description="placed", ordering="created_at")
+    def placed(self, obj):
+        return f"{timezone.localtime(obj.created_at):%d %b %Y %H:%M}"
 
     @admin.display(description="campaign", ordering="target__campaign__name")
     def campaign(self, obj):
@@ -198,6 +203,12 @@ class CallAdmin(SystemWrittenAdmin):
     @admin.display(description="cost", ordering="cost_total")
     def cost(self, obj):
         return f"{obj.cost_total:.4f} {obj.currency}"
+
+    @admin.display(description="carrier's price", ordering="carrier_price")
+    def carrier_charge(self, obj):
+        if obj.carrier_price is None:
+            return "—"
+        return f"{obj.carrier_price:.4f} {obj.carrier_price_unit}"
 
     def get_urls(self):
         return [

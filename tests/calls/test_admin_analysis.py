@@ -79,7 +79,7 @@ def test_an_analysis_error_is_shown_on_the_call(client, operator, model_server):
     listing = text_of(client.get(reverse("admin:calls_call_changelist")))
     page = text_of(client.get(reverse("admin:calls_call_change", args=[call.pk])))
 
-    assert f"#{call.pk} outbound" in listing
+    assert f"#{call.pk} " in listing
     assert (
         "The analysis failed: The analysis model refused: I'm sorry, but I can't help with "
         "that request." in page
