@@ -16,6 +16,7 @@ from agents.prompts import call_script
 from calls.dialing import call_dial
 from calls.models import Call, Recording
 from calls.retention import retention_apply
+from calls.tasks import apply_retention
 from campaigns.models import ImportJob, Organization
 from tests.factories import (
     TUESDAY_AFTERNOON,
@@ -24,7 +25,9 @@ from tests.factories import (
     OrganizationFactory,
     PhoneNumberFactory,
     booked_call,
+    member_of,
 )
+from voiceops.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -222,10 +225,12 @@ def test_retention_deletes_the_row_of_a_recording_the_carrier_no_longer_has(carr
     )
     Recording.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(days=2))
 
-    result = retention_apply(at=timezone.now())
+    result = apply_retention.apply().get()  # what beat runs every hour
 
-    assert result.recordings_deleted == 1
+    assert result == {"recordings_deleted": 1, "import_files_deleted": 0, "recordings_failed": 0}
     assert not Recording.objects.exists()
+    schedule = celery_app.conf.beat_schedule["apply-retention"]
+    assert (schedule["task"], schedule["schedule"]) == ("calls.tasks.apply_retention", 3600.0)
 
 
 @settings_for_twilio
@@ -246,3 +251,28 @@ def test_an_inbound_call_starts_a_two_channel_recording_only_when_recording(clie
     assert (start in body) is records
     assert "<Recording" in body if records else "<Recording" not in body
     assert body.index("<Connect>") > (body.index("<Start>") if records else -1)
+
+
+def test_operators_listen_through_the_proxy_and_a_recording_gone_at_the_carrier_is_404(
+    carrier_settings, client
+):
+    call = CallFactory()
+    kept = Recording.objects.create(
+        call=call, sid=carrier_recording(carrier_settings.carrier), status="completed",
+        carrier_url="https://x/kept",
+    )  # fmt: skip
+    gone = Recording.objects.create(
+        call=call, sid="RE" + "d" * 32, status="completed", carrier_url="https://x/gone"
+    )
+    client.force_login(member_of("operator", "olivia", organization=call.organization))
+
+    def audio(recording):
+        return client.get(reverse("admin:calls_call_recording_audio", args=[call.pk, recording.pk]))
+
+    played, missing = audio(kept), audio(gone)
+    assert (played.status_code, played["Content-Type"]) == (200, "audio/wav")
+    assert b"".join(played.streaming_content)[:4] == b"RIFF"
+    assert missing.status_code == 404
+    with override_settings(TWILIO_API_URL="http://127.0.0.1:9"):
+        unreachable = audio(kept)
+    assert unreachable.status_code == 502
