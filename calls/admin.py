@@ -1,12 +1,22 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
-from unfold.contrib.filters.admin import ChoicesDropdownFilter
+from unfold.contrib.filters.admin import (
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import display
+from unfold.utils import parse_date_str
 
 from calls.admin_ledger import CallDayFilter, LedgerCampaignFilter, ledger_csv, ledger_sums
 from calls.admin_reports import finance_report_csv_view, finance_report_view
+from calls.call_labels import outcome_label
+from calls.call_page import call_page_context, duration_text
 from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
     Call,
@@ -21,22 +31,11 @@ from calls.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from calls.recording_media import recording_audio_view
 from calls.webhooks_out import webhook_delivery_retry_now
+from campaigns.models import Campaign
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
-
-COST_FIELDS = [
-    "cost_telephony",
-    "cost_model",
-    "cost_analysis",
-    "cost_total",
-    "currency",
-    "priced_at",
-    "cost_reserved",
-    "carrier_price",
-    "carrier_price_unit",
-    "carrier_price_checks",
-    "carrier_price_next_check_at",
-]
+from tenancy.scoping import scoped, tenant_of
 
 
 class CarrierPriceFilter(admin.SimpleListFilter):
@@ -118,31 +117,6 @@ class ReadOnlyInline(ScopedTabularInline):
         return False
 
 
-class CallEventInline(ReadOnlyInline):
-    model = CallEvent
-    fields = ["at", "kind", "from_status", "to_status", "data"]
-
-
-class TurnInline(ReadOnlyInline):
-    model = Turn
-    fields = ["started_ms", "ended_ms", "speaker", "text", "interrupted"]
-
-
-class CostEntryInline(ReadOnlyInline):
-    model = CostEntry
-    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
-
-
-class SurveyAnswerInline(ReadOnlyInline):
-    model = SurveyAnswer
-    fields = ["question", "answer", "source", "analysis_value"]
-    readonly_fields = ["answer"]
-
-    @admin.display(description="answer")
-    def answer(self, obj):
-        return obj.value
-
-
 @admin.action(description="Re-run analysis")
 def rerun_analysis(modeladmin, request, queryset):
     # By name, after commit: the worker re-reads the call and replaces its analysis.
@@ -159,58 +133,136 @@ def rerun_analysis(modeladmin, request, queryset):
     )
 
 
+class DayRangeFilter(RangeDateFilter):
+    """A from/to date range on a date-time column, both days included (the theme's own
+    compares with midnight, which would leave out the "to" day)."""
+
+    def queryset(self, request, queryset):
+        filters = {}
+        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+            value = self.used_parameters.get(self.parameter_name + suffix)
+            if isinstance(value, str) and value:
+                filters[f"{self.parameter_name}__date__{lookup}"] = parse_date_str(value)
+        try:
+            return queryset.filter(**filters)
+        except (ValueError, ValidationError):
+            return None
+
+
+class CampaignDropdownFilter(RelatedDropdownFilter):
+    """Calls by campaign, listing only the organisation's campaigns."""
+
+    def field_choices(self, field, request, model_admin):
+        campaigns = scoped(Campaign.objects.order_by("name"), tenant_of(request))
+        return [(campaign.pk, campaign.name) for campaign in campaigns]
+
+
 @admin.register(Call)
 class CallAdmin(SystemWrittenAdmin):
-    """Calls are written by the system only; people read them. Costs show only to those
-    allowed to read costs."""
+    """Calls are written by the system only; people read them, on a call page of their own
+    (calls/call_page.py). Costs show only to those allowed to read costs."""
 
     list_display = [
-        "id",
-        "direction",
-        "to_number",
+        "call",
+        "placed",
+        "campaign",
+        "contact",
+        "duration",
+        "outcome_badge",
         "status",
-        "outcome",
-        "sentiment",
-        "analysis",
-        "answered_by",
-        "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    list_display_links = ["call"]
+    list_select_related = ["target__campaign", "target__contact"]
+    list_filter = [
+        ("created_at", DayRangeFilter),
+        ("target__campaign", CampaignDropdownFilter),
+        "status",
+        "direction",
+        "sentiment",
+        "organization",
+    ]
+    list_filter_submit = True
+    list_fullwidth = True
     actions = [rerun_analysis]
-    search_fields = ["to_number", "from_number", "carrier_sid"]
-    date_hierarchy = "created_at"
+    search_fields = ["to_number", "from_number", "carrier_sid", "target__contact__name"]
+    ordering = ["-created_at", "-id"]
 
     def get_list_display(self, request):
         if can_read_costs(request):
-            return [*self.list_display, "cost_total", "cost_telephony", "carrier_price"]
+            return [*self.list_display, "cost", "carrier_charge"]
         return self.list_display
 
     def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
         if can_read_costs(request):
-            return [*self.list_filter, CarrierPriceFilter]
-        return self.list_filter
+            return [*filters, CarrierPriceFilter]
+        return filters
 
-    def get_fields(self, request, obj=None):
-        fields = [field.name for field in Call._meta.fields if field.name != "id"]
-        if not can_read_costs(request):
-            fields = [name for name in fields if name not in COST_FIELDS]
-        return fields
+    @admin.display(description="call", ordering="id")
+    def call(self, obj):
+        return f"#{obj.pk}"
 
-    @admin.display(description="analysis")
-    def analysis(self, obj):
-        if obj.analysis_error:
-            return f"Failed: {obj.analysis_error}"
-        if obj.analysed_at is None:
-            return "-"
-        if obj.is_outcome_disputed:
-            return f"Analysed (reads the outcome as {obj.analysis_outcome})"
-        return "Analysed"
+    @admin.display(description="placed", ordering="created_at")
+    def placed(self, obj):
+        return f"{timezone.localtime(obj.created_at):%d %b %Y %H:%M}"
 
-    def get_inlines(self, request, obj):
-        inlines = [TurnInline, SurveyAnswerInline, CallEventInline]
-        if can_read_costs(request):
-            inlines.append(CostEntryInline)
-        return inlines
+    @admin.display(description="campaign", ordering="target__campaign__name")
+    def campaign(self, obj):
+        return obj.target.campaign.name if obj.target_id else "Inbound line"
+
+    @admin.display(description="contact")
+    def contact(self, obj):
+        if obj.target_id:
+            contact = obj.target.contact
+            return contact.name or contact.phone
+        return obj.from_number
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, obj):
+        return duration_text(obj)
+
+    @display(description="outcome", ordering="outcome", label=True)
+    def outcome_badge(self, obj):
+        return outcome_label(obj.outcome)
+
+    @admin.display(description="cost", ordering="cost_total")
+    def cost(self, obj):
+        return f"{obj.cost_total:.4f} {obj.currency}"
+
+    @admin.display(description="carrier's price", ordering="carrier_price")
+    def carrier_charge(self, obj):
+        if obj.carrier_price is None:
+            return "—"
+        return f"{obj.carrier_price:.4f} {obj.carrier_price_unit}"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:call_id>/recordings/<int:recording_id>/audio/",
+                self.admin_site.admin_view(recording_audio_view),
+                name="calls_call_recording_audio",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The call page instead of a form: the record is written by the system."""
+        call = self.get_object(request, object_id)
+        if call is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, call) or request.method not in ("GET", "HEAD"):
+            raise PermissionDenied  # nobody changes a call by hand
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Call {call.pk}",
+            "opts": self.opts,
+            **call_page_context(
+                call,
+                can_read_costs=can_read_costs(request),
+                can_listen=request.user.has_perm("calls.view_recording"),
+            ),
+        }
+        return TemplateResponse(request, "admin/calls/call/call_page.html", context)
 
 
 @admin.register(RateCard)

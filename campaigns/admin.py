@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from calls.call_labels import outcome_label, status_label
 from campaigns import lifecycle
 from campaigns.admin_compliance import (
     campaign_preview_view,
@@ -19,6 +20,7 @@ from campaigns.admin_targeting import (
     add_to_campaign_selection,
     targeting_progress_view,
 )
+from campaigns.contact_list import contacts_with_call_history
 from campaigns.models import (
     BudgetAlert,
     Campaign,
@@ -118,8 +120,18 @@ class ConsentInline(ScopedTabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdmin):
-    list_display = ["phone", "name", "state", "postal_code", "language", "organization"]
+    list_display = [
+        "phone",
+        "name",
+        "state",
+        "consent_status",
+        "opted_out",
+        "last_call",
+        "last_outcome",
+        "organization",
+    ]
     list_filter = ["organization", "state", "language"]
+    list_fullwidth = True
     search_fields = ["phone", "name", "postal_code"]
     inlines = [ConsentInline]
     actions = ["record_opt_out", "add_to_campaign"]
@@ -134,6 +146,38 @@ class ContactAdmin(ScopedAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def get_queryset(self, request):
+        return contacts_with_call_history(super().get_queryset(request))
+
+    @admin.display(description="consent")
+    def consent_status(self, contact):
+        if contact.has_consent:
+            return "Given"
+        if contact.has_revoked_consent:
+            return "Revoked"
+        return "None on file"
+
+    @admin.display(description="opted out", ordering="is_opted_out")
+    def opted_out(self, contact):
+        # Words, not a red cross: "not opted out" is the good case.
+        return "Opted out" if contact.is_opted_out else "No"
+
+    @admin.display(description="last call", ordering="last_call_at")
+    def last_call(self, contact):
+        if contact.last_call_at is None:
+            return "Never called"
+        url = reverse("admin:calls_call_change", args=[contact.last_call_id])
+        local = timezone.localtime(contact.last_call_at)
+        return format_html('<a href="{}">{}</a>', url, f"{local:%Y-%m-%d %H:%M}")
+
+    @admin.display(description="last outcome", ordering="last_outcome")
+    def last_outcome(self, contact):
+        if contact.last_call_at is None:
+            return "—"
+        if contact.last_outcome:
+            return outcome_label(contact.last_outcome)
+        return status_label(contact.last_status)
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)

@@ -75,6 +75,20 @@ class Organization(models.Model):
     daily_budget = models.DecimalField(**money, null=True, blank=True)
     monthly_budget = models.DecimalField(**money, null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
+    # Off by default: with it on, the carrier records both sides of every call and the
+    # agent's opening says so; with it off, the opening must not claim a recording.
+    record_calls = models.BooleanField(
+        "record calls",
+        default=False,
+        help_text="Ask the carrier to record both sides of every call; callers are told.",
+    )
+    retention_days = models.PositiveIntegerField(
+        "keep recordings and uploaded files for (days)",
+        null=True,
+        blank=True,
+        help_text="Recordings (at the carrier too) and uploaded import files older than this "
+        "are deleted within the hour. Blank: keep them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
