@@ -29,6 +29,7 @@ from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
 from campaigns.eligibility import target_explanation
+from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import Campaign, Question, Survey, Target
 from campaigns.selectors import campaign_progress, campaign_spend
 from campaigns.targeting import FILTER_KEYS, InvalidSelection, campaign_add_targets
@@ -434,7 +435,10 @@ class CampaignViewSet(
         except DjangoValidationError as error:  # the campaign's settings are not launchable
             raise Conflict(" ".join(error.messages)) from None
         campaign.refresh_from_db()
-        return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)
+        data = CampaignSerializer(campaign, context=self.get_serializer_context()).data
+        if action_name == "launch":
+            data["launch_warnings"] = campaign_launch_check(campaign=campaign).warnings
+        return Response(data)
 
     @extend_schema(request=None, responses=CampaignSerializer, summary="Start calling")
     @action(detail=True, methods=["post"])
