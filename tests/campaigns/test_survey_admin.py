@@ -7,16 +7,12 @@ import io
 import pytest
 from django.urls import reverse
 
-from calls.survey_answers import survey_answer_record, survey_answers_from_analysis
 from campaigns.models import Campaign, Question, Survey
+from tests.campaigns.answered_survey import answered_survey_campaign
 from tests.factories import (
-    CallFactory,
-    ContactFactory,
     OrganizationFactory,
-    TargetFactory,
     after_visit_survey,
     member_of,
-    reminder_campaign,
 )
 from tests.pages import text_of
 
@@ -100,47 +96,7 @@ def test_bad_options_are_refused_with_the_reason_and_nothing_is_saved(client, qu
 
 @pytest.fixture
 def answered_survey():
-    """Four calls of a survey campaign answering the after-visit survey (and a free-text
-    question), through the services the call's tool and the post-call analysis use; one
-    call of another campaign of the same survey."""
-    campaign = reminder_campaign([])
-    survey, questions = after_visit_survey(campaign.organization, with_text_question=True)
-    Campaign.objects.filter(pk=campaign.pk).update(kind="survey", purpose="survey", survey=survey)
-    campaign.refresh_from_db()
-    recommend, rating, when, better = questions
-    answers = [
-        ("Ana Diaz", True, 9, "morning", "Shorter waits"),
-        ("Ben Ng", True, 7, "evening", None),
-        ('=HYPERLINK("http://evil.example","Cy")', False, 4, "morning", "=cmd|' /C calc'!A0"),
-        ("Dee Roe", None, 10, None, None),
-    ]
-    for name, *values in answers:
-        target = TargetFactory(
-            campaign=campaign,
-            contact=ContactFactory(organization=campaign.organization, name=name),
-        )
-        call = CallFactory(target=target)
-        for question, value in zip([recommend, rating, when], values, strict=False):
-            if value is not None:
-                survey_answer_record(
-                    call_id=call.pk, question_id=question.pk, kind=question.kind, value=value
-                )
-        if values[3] is not None:  # the analysis heard the free-text answer
-            survey_answers_from_analysis(
-                call_id=call.pk, questions=questions, answers={better.pk: values[3]}
-            )
-    second = Campaign.objects.create(
-        organization=campaign.organization,
-        name="Second round",
-        kind="survey",
-        purpose="survey",
-        survey=survey,
-        agent=campaign.agent,
-        caller_id=campaign.caller_id,
-    )
-    late = CallFactory(target=TargetFactory(campaign=second, contact__name="Eve Late"))
-    survey_answer_record(call_id=late.pk, question_id=recommend.pk, kind="yes_no", value="no")
-    return campaign, survey
+    return answered_survey_campaign()
 
 
 def results_url(survey, campaign=None):
