@@ -110,3 +110,22 @@ def test_semantic_detection_drops_the_silence_settings_and_keeps_others(operator
     assert response.status_code == 302, text_of(response)
     agent.refresh_from_db()
     assert agent.turn_detection == {"type": "semantic_vad"}
+
+
+def test_finance_reads_the_agents_tools_and_turns_in_words(client):
+    agent = AgentFactory(
+        name="Surveys",
+        tools=["end_call", "record_survey_answer"],
+        turn_detection={"type": "server_vad", "threshold": 0.5, "silence_duration_ms": 500},
+    )
+    client.force_login(member_of("finance", "fred"))
+
+    page = client.get(reverse("admin:agents_agent_change", args=[agent.pk]))
+
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "End the call: hangs up politely once the conversation is over" in text
+    assert "Record a survey answer: stores each survey answer as it is given" in text
+    assert "Record an outcome" not in text
+    assert "After a pause in speech (silence detection); sensitivity 0.5, pause (ms) 500" in text
+    assert 'name="tools"' not in page.content.decode()
