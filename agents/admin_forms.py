@@ -106,6 +106,15 @@ class AgentForm(forms.ModelForm):
         if not self.instance.pk:
             self.initial.setdefault("tools", Agent._meta.get_field("tools").get_default())
 
+    def clean(self):
+        cleaned = super().clean()
+        from campaigns.launch_checks import agent_tools_problems
+
+        if "tools" in cleaned:
+            for problem in agent_tools_problems(agent=self.instance, tools=cleaned["tools"]):
+                self.add_error(problem.field, problem.message)
+        return cleaned
+
     def turn_detection(self) -> dict:
         """The Realtime API's turn detection object from the fields, keeping any setting the
         form does not show (set through the API) as it was."""

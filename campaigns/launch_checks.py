@@ -86,6 +86,31 @@ def campaign_setup_problems(*, kind: str, agent: Agent | None, survey) -> list[P
     return problems
 
 
+def agent_tools_problems(*, agent: Agent, tools: list[str]) -> list[Problem]:
+    """Unticking a tool the agent's live survey campaigns need would make them collect
+    nothing from the next call on: refused while a draft, running or paused one uses it."""
+    from campaigns.models import Campaign
+
+    if not agent.pk or Tool.RECORD_SURVEY_ANSWER in tools:
+        return []
+    live = Campaign.objects.filter(
+        agent=agent,
+        kind=Campaign.Kind.SURVEY,
+        status__in=[Campaign.Status.DRAFT, Campaign.Status.RUNNING, Campaign.Status.PAUSED],
+    ).order_by("name")
+    names = list(live.values_list("name", flat=True)[:5])
+    if not names:
+        return []
+    return [
+        Problem(
+            "tools",
+            f"“{Tool.RECORD_SURVEY_ANSWER.label}” is needed by the survey campaign(s) "
+            f"{', '.join(repr(name) for name in names)}, which use this agent; keep it "
+            "ticked, or give those campaigns another agent first.",
+        )
+    ]
+
+
 def targets_lacking_variable(campaign, name: str) -> int:
     """Targets of the campaign with the variable `name` neither on the target nor on its
     contact (a target's variables override its contact's at call time)."""

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from agents.models import Agent
-from tests.factories import AgentFactory, member_of
+from tests.factories import AgentFactory, CampaignFactory, after_visit_survey, member_of
 from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +129,31 @@ def test_finance_reads_the_agents_tools_and_turns_in_words(client):
     assert "Record an outcome" not in text
     assert "After a pause in speech (silence detection); sensitivity 0.5, pause (ms) 500" in text
     assert 'name="tools"' not in page.content.decode()
+
+
+def test_unticking_the_survey_tool_of_an_agent_a_live_survey_campaign_uses_is_refused(
+    operator_client,
+):
+    agent = AgentFactory(name="Surveys", tools=["end_call", "record_survey_answer"])
+    survey, _ = after_visit_survey(agent.organization)
+    CampaignFactory(
+        organization=agent.organization,
+        name="After-visit survey",
+        kind="survey",
+        purpose="survey",
+        survey=survey,
+        agent=agent,
+    )
+
+    response = operator_client.post(
+        reverse("admin:agents_agent_change", args=[agent.pk]),
+        agent_form(name="Surveys", tools=["end_call"]),
+    )
+
+    assert response.status_code == 200
+    assert (
+        "“Record a survey answer” is needed by the survey campaign(s) 'After-visit survey', "
+        "which use this agent; keep it ticked, or give those campaigns another agent first."
+    ) in text_of(response)
+    agent.refresh_from_db()
+    assert agent.tools == ["end_call", "record_survey_answer"]
