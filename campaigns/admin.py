@@ -268,6 +268,22 @@ class QuestionInline(ScopedTabularInline):
     extra = 1
     fields = ["position", "kind", "text", "choices", "scale_min", "scale_max"]
 
+    # As in the API: once a campaign has asked the questions, answers refer to them, so
+    # they are shown but no longer change.
+    def is_asked(self, survey) -> bool:
+        return (
+            survey is not None and survey.campaigns.exclude(status=Campaign.Status.DRAFT).exists()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Survey)
 class SurveyAdmin(ScopedAdmin):

@@ -235,3 +235,18 @@ def test_questions_without_answers_say_so(client):
     assert "0 calls answered" in text
     assert "No call has answered yet." in text
     assert Question.objects.filter(survey=survey).count() == 3
+
+
+def test_the_questions_of_a_survey_a_launched_campaign_asked_are_shown_but_fixed(
+    client, answered_survey
+):
+    campaign, survey = answered_survey
+    Campaign.objects.filter(pk=campaign.pk).update(status="running")
+    client.force_login(member_of("operator", "olivia"))
+
+    page = client.get(reverse("admin:campaigns_survey_change", args=[survey.pk]))
+
+    text = text_of(page)
+    assert "Would you recommend us to a friend?" in text
+    assert 'name="questions-0-text"' not in page.content.decode()
+    assert "Add another Question" not in text
