@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,12 +16,15 @@ from campaigns.admin_compliance import (
     target_explanation_view,
 )
 from campaigns.admin_imports import import_progress_view, import_upload_view
+from campaigns.admin_survey_forms import QuestionForm
+from campaigns.admin_survey_results import survey_results_csv_view, survey_results_view
 from campaigns.admin_targeting import (
     AddToCampaignForm,
     add_to_campaign_selection,
     targeting_progress_view,
 )
 from campaigns.contact_list import contacts_with_call_history
+from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import (
     BudgetAlert,
     Campaign,
@@ -304,14 +308,50 @@ class RegistrySyncAdmin(ScopedAdmin):
 
 class QuestionInline(ScopedTabularInline):
     model = Question
+    form = QuestionForm
     extra = 1
     fields = ["position", "kind", "text", "choices", "scale_min", "scale_max"]
+
+    # As in the API: once a campaign has asked the questions, answers refer to them, so
+    # they are shown but no longer change.
+    def is_asked(self, survey) -> bool:
+        return (
+            survey is not None and survey.campaigns.exclude(status=Campaign.Status.DRAFT).exists()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Survey)
 class SurveyAdmin(ScopedAdmin):
-    list_display = ["name", "organization"]
+    list_display = ["name", "question_count", "results", "organization"]
     inlines = [QuestionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(question_total=Count("questions"))
+
+    @admin.display(description="questions", ordering="question_total")
+    def question_count(self, survey):
+        return survey.question_total
+
+    @admin.display(description="results")
+    def results(self, survey):
+        url = reverse("admin:campaigns_survey_results", args=[survey.pk])
+        return format_html('<a href="{}">Results</a>', url)
+
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:survey_id>/results/", survey_results_view, "results"),
+            admin_url(self, "<int:survey_id>/results.csv", survey_results_csv_view, "results_csv"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(Campaign)
@@ -397,6 +437,9 @@ class CampaignAdmin(ScopedAdmin):
                 request,
                 f"Campaign {campaign.name!r} is now {campaign.get_status_display().lower()}.",
             )
+            if action == "launch":
+                for warning in campaign_launch_check(campaign=campaign).warnings:
+                    self.message_user(request, warning, messages.WARNING)
         return redirect("admin:campaigns_campaign_change", campaign.pk)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

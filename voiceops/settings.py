@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "CampaignKindEnum": "campaigns.models.Campaign.Kind",
+        "QuestionKindEnum": "campaigns.models.Question.Kind",
         "TargetStatusEnum": "campaigns.models.Target.Status",
         "ImportJobStatusEnum": "campaigns.models.ImportJob.Status",
         "CallStatusEnum": "calls.models.CallStatus",
