@@ -35,7 +35,7 @@ def test_it_explains_retry_keys_and_lifecycle_reasons_in_words():
 
 
 @pytest.mark.parametrize(
-    "vocabulary, function",
+    ("vocabulary", "function"),
     [
         (CallStatus, labels.call_status_label),
         (Target.Status, labels.target_status_label),
