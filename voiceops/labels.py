@@ -159,3 +159,12 @@ def hangup_reason_label(code: str | None) -> str:
     if code and (rejection := _carrier_rejection(code)):
         return rejection
     return _label(HANGUP_REASONS, code, empty="—")
+
+
+def vocabularies() -> dict[str, dict[str, str]]:
+    """The tables pages need in the browser (live updates label what the socket pushes)."""
+    return {
+        "outcomes": dict(OUTCOMES),
+        "campaign_statuses": {str(code): label for code, label in CAMPAIGN_STATUSES.items()},
+        "target_statuses": {str(code): label for code, label in TARGET_STATUSES.items()},
+    }

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from calls.admin_end_call import call_end_view
 
 
 def health(request):
@@ -12,8 +15,16 @@ admin.site.site_title = "VoiceOps"
 admin.site.index_title = "Campaigns, calls and costs"
 
 urlpatterns = [
+    # Before the admin's own routes, which would read "5/end/" as an object id.
+    path(
+        "admin/calls/call/<int:call_id>/end/",
+        admin.site.admin_view(call_end_view),
+        name="call_end",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("api/", include("voiceops.api_urls")),
     path("", include("calls.urls")),
+    # No public site: the console is the product.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]
