@@ -16,7 +16,7 @@ from calls.models import (
     WebhookEndpoint,
 )
 from calls.webhooks_out import webhook_delivery_retry_now
-from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
+from tenancy.admin_scoping import ScopedAdmin, ScopedRelatedFieldListFilter, ScopedTabularInline
 
 COST_FIELDS = [
     "cost_telephony",
@@ -151,7 +151,15 @@ class CallAdmin(SystemWrittenAdmin):
         "answered_by",
         "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    list_filter = [
+        "status",
+        "direction",
+        "outcome",
+        "sentiment",
+        # The campaign page links to its calls; scoped like every related filter.
+        ("target__campaign", ScopedRelatedFieldListFilter),
+        "organization",
+    ]
     actions = [rerun_analysis]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"

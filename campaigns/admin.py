@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from calls.admin_end_call import can_end_calls
 from campaigns import lifecycle
+from campaigns.admin_campaign_page import campaign_page_context
 from campaigns.admin_compliance import (
     campaign_preview_view,
     contact_explanation_view,
@@ -38,6 +40,7 @@ from campaigns.targeting import InvalidSelection, campaign_add_targets
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 from tenancy.organization_switch import organization_switch_view
 from tenancy.scoping import scoped, tenant_of
+from voiceops import labels
 
 
 def admin_url(model_admin: admin.ModelAdmin, route: str, view, name: str):
@@ -357,6 +360,10 @@ class CampaignAdmin(ScopedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_run_campaign"] = request.user.has_perm("campaigns.change_campaign")
+        if obj is not None:
+            context["campaign_page"] = campaign_page_context(request, obj)
+            context["live_labels"] = labels.vocabularies()
+            context["can_end_calls"] = can_end_calls(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
