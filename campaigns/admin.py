@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from calls.admin_end_call import can_end_calls
 from campaigns import lifecycle
-from campaigns.admin_campaign_page import campaign_page_context
+from campaigns.admin_campaign_page import campaign_live_calls_view, campaign_page_context
 from campaigns.admin_compliance import (
     campaign_preview_view,
     contact_explanation_view,
@@ -324,6 +324,9 @@ class CampaignAdmin(ScopedAdmin):
     def get_urls(self):
         return [
             admin_url(self, "<int:campaign_id>/preview/", campaign_preview_view, "preview"),
+            admin_url(
+                self, "<int:campaign_id>/live-calls/", campaign_live_calls_view, "live_calls"
+            ),
             admin_url(
                 self,
                 "<int:campaign_id>/run/<str:action>/",

@@ -30,6 +30,7 @@ SHOWN_ROWS = 10
 @dataclass(frozen=True)
 class Spend:
     title: str
+    budget_name: str
     period: str
     spent: Decimal
     budget: Decimal | None
@@ -92,6 +93,7 @@ def organization_spend(tenant: Tenant, *, at) -> list[Spend]:
         (BudgetAlert.Scope.DAILY, "Today", organization.daily_budget),
         (BudgetAlert.Scope.MONTHLY, "This month", organization.monthly_budget),
     ):
+        budget_name = "daily" if scope == BudgetAlert.Scope.DAILY else "monthly"
         starts_at, ends_at, period = period_bounds(
             scope=scope, time_zone=organization.time_zone, at=at
         )
@@ -101,6 +103,7 @@ def organization_spend(tenant: Tenant, *, at) -> list[Spend]:
         spends.append(
             Spend(
                 title=title,
+                budget_name=budget_name,
                 period=period,
                 spent=spent,
                 budget=budget,
