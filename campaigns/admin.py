@@ -9,6 +9,12 @@ from django.views.decorators.http import require_POST
 
 from calls.admin_end_call import can_end_calls
 from campaigns import lifecycle
+from campaigns.admin_campaign_form import (
+    CampaignForm,
+    retry_delays_in_words,
+    retry_fieldset_fields,
+    weekdays_in_words,
+)
 from campaigns.admin_campaign_page import campaign_live_calls_view, campaign_page_context
 from campaigns.admin_compliance import (
     campaign_preview_view,
@@ -286,6 +292,7 @@ class CampaignAdmin(ScopedAdmin):
     ]
     list_filter = ["status", "paused_reason", "kind", "purpose", "organization"]
     search_fields = ["name"]
+    form = CampaignForm
     readonly_fields = [
         "status",
         "launched_at",
@@ -295,26 +302,69 @@ class CampaignAdmin(ScopedAdmin):
         "created_by",
         "created_at",
     ]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["organization", "name", "kind", "purpose", "agent", "survey", "caller_id"]},
-        ),
-        ("When", {"fields": ["window_start", "window_end", "weekdays", "starts_at", "ends_at"]}),
-        (
-            "Pacing and retries",
-            {
-                "fields": [
-                    "max_concurrent_calls",
-                    "calls_per_second",
-                    "max_attempts",
-                    "retry_delays",
-                ]
-            },
-        ),
-        ("Budget", {"fields": ["budget"]}),
-        ("Status", {"fields": readonly_fields}),
-    ]
+
+    def get_fieldsets(self, request, obj=None):
+        # Readers (finance) see the settings in words; the form's own fields (checkboxes,
+        # hours and minutes) are for those who may change them.
+        may_change = self.has_change_permission(request, obj)
+        weekdays = "weekdays" if may_change else "weekday_names"
+        retries = retry_fieldset_fields() if may_change else ["retry_delays_readable"]
+        fieldsets = [
+            (
+                "Campaign",
+                {
+                    "classes": ["tab"],
+                    "fields": [
+                        "organization",
+                        "name",
+                        "kind",
+                        "purpose",
+                        "agent",
+                        "survey",
+                        "caller_id",
+                    ],
+                },
+            ),
+            (
+                "When",
+                {
+                    "classes": ["tab"],
+                    "fields": ["window_start", "window_end", weekdays, "starts_at", "ends_at"],
+                },
+            ),
+            (
+                "Pacing and retries",
+                {
+                    "classes": ["tab"],
+                    "fields": [
+                        "max_concurrent_calls",
+                        "calls_per_second",
+                        "max_attempts",
+                        *retries,
+                    ],
+                },
+            ),
+            ("Budget", {"classes": ["tab"], "fields": ["budget"]}),
+            ("Status", {"classes": ["tab"], "fields": self.readonly_fields}),
+        ]
+        if self.organization_is_assigned(request) and obj is None:
+            # As ScopedAdmin does: members create into their own organisation.
+            fieldsets[0][1]["fields"].remove("organization")
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += ["weekday_names", "retry_delays_readable"]
+        return readonly
+
+    @admin.display(description="weekdays")
+    def weekday_names(self, campaign):
+        return weekdays_in_words(campaign)
+
+    @admin.display(description="retry delays")
+    def retry_delays_readable(self, campaign):
+        return retry_delays_in_words(campaign)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -2,13 +2,8 @@
 read, update what the status allows, launch, pause, resume, cancel), their progress, a
 preview of what the next tick would decide, and their audience (targets).
 
-Which fields may change in which status (`EDITABLE_IN`): a draft may change anything but
-its organisation. Once launched (running or paused) its audience's rules are fixed: kind,
-purpose, agent, survey, caller ID and start stay as launched (consent was checked for that
-purpose, answers belong to that survey, calls already placed came from that number);
-the name, the calling window and weekdays, the end, pacing, attempts, retry delays and the
-budget may still change and apply from the next tick. An ended campaign (completed or
-cancelled) may only be renamed.
+Which fields may change in which status is `campaigns.editable.EDITABLE_IN`, shared with
+the admin's campaign form.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +23,7 @@ from calls.models import PhoneNumber
 from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
+from campaigns.editable import EDITABLE_IN
 from campaigns.eligibility import target_explanation
 from campaigns.models import Campaign, Question, Survey, Target
 from campaigns.selectors import campaign_progress, campaign_spend
@@ -42,27 +38,6 @@ from tenancy.scoping import tenant_of
 from voiceops.api_errors import Conflict
 
 S = Campaign.Status
-
-ALWAYS = {"name"}
-WHILE_LAUNCHED = ALWAYS | {
-    "window_start",
-    "window_end",
-    "weekdays",
-    "ends_at",
-    "max_concurrent_calls",
-    "calls_per_second",
-    "max_attempts",
-    "retry_delays",
-    "budget",
-}
-DRAFT_ONLY = {"kind", "purpose", "agent", "survey", "caller_id", "starts_at"}
-EDITABLE_IN = {
-    S.DRAFT: WHILE_LAUNCHED | DRAFT_ONLY,
-    S.RUNNING: WHILE_LAUNCHED,
-    S.PAUSED: WHILE_LAUNCHED,
-    S.COMPLETED: ALWAYS,
-    S.CANCELLED: ALWAYS,
-}
 
 
 def model_errors(error: DjangoValidationError) -> ValidationError:
