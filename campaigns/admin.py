@@ -15,6 +15,7 @@ from campaigns.admin_campaign_form import (
     retry_fieldset_fields,
     weekdays_in_words,
 )
+from campaigns.admin_campaign_list import CampaignListColumns, with_list_figures
 from campaigns.admin_campaign_page import campaign_live_calls_view, campaign_page_context
 from campaigns.admin_compliance import (
     campaign_preview_view,
@@ -26,6 +27,13 @@ from campaigns.admin_targeting import (
     AddToCampaignForm,
     add_to_campaign_selection,
     targeting_progress_view,
+)
+from campaigns.archive import (
+    ARCHIVABLE,
+    CampaignHasCalls,
+    campaign_archive,
+    campaign_refuse_deletion_with_calls,
+    campaign_unarchive,
 )
 from campaigns.models import (
     BudgetAlert,
@@ -279,18 +287,57 @@ class SurveyAdmin(ScopedAdmin):
     inlines = [QuestionInline]
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    """Archived campaigns leave the list unless asked for."""
+
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not archived"), ("yes", "Archived"), ("all", "All")]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "no") == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
 @admin.register(Campaign)
-class CampaignAdmin(ScopedAdmin):
+class CampaignAdmin(CampaignListColumns, ScopedAdmin):
     list_display = [
         "name",
+        "status_badge",
+        "progress",
+        "next_step",
         "kind",
         "purpose",
-        "status",
-        "paused_reason",
-        "organization",
         "launched_at",
     ]
-    list_filter = ["status", "paused_reason", "kind", "purpose", "organization"]
+    list_select_related = ["organization"]
+
+    def get_queryset(self, request):
+        return with_list_figures(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if tenant_of(request).reads_costs:
+            columns.insert(3, "spend")
+        if tenant_of(request).sees_every_organization:
+            columns.append("organization")
+        return columns
+
+    list_filter = [ArchivedFilter, "status", "paused_reason", "kind", "purpose", "organization"]
     search_fields = ["name"]
     form = CampaignForm
     readonly_fields = [
@@ -299,6 +346,7 @@ class CampaignAdmin(ScopedAdmin):
         "paused_at",
         "paused_reason",
         "finished_at",
+        "archived_at",
         "created_by",
         "created_at",
     ]
@@ -366,6 +414,22 @@ class CampaignAdmin(ScopedAdmin):
     def retry_delays_readable(self, campaign):
         return retry_delays_in_words(campaign)
 
+    def get_actions(self, request):
+        # Deleting goes through the campaign's own page, which refuses a campaign with calls.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            try:
+                campaign_refuse_deletion_with_calls(campaign)
+            except CampaignHasCalls as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+                return redirect("admin:campaigns_campaign_change", campaign.pk)
+        return super().delete_view(request, object_id, extra_context)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -395,6 +459,18 @@ class CampaignAdmin(ScopedAdmin):
         try:
             if action == "launch":
                 lifecycle.campaign_launch(campaign_id=campaign.pk, user_id=request.user.pk, at=at)
+            elif action == "archive":
+                campaign_archive(campaign_id=campaign.pk, at=at)
+                self.message_user(
+                    request,
+                    f"Campaign {campaign.name!r} is archived: it no longer shows in the "
+                    "campaign list unless you filter on archived campaigns.",
+                )
+                return redirect("admin:campaigns_campaign_changelist")
+            elif action == "unarchive":
+                campaign_unarchive(campaign_id=campaign.pk)
+                self.message_user(request, f"Campaign {campaign.name!r} is back in the list.")
+                return redirect("admin:campaigns_campaign_change", campaign.pk)
             elif action in ("pause", "resume", "cancel"):
                 getattr(lifecycle, f"campaign_{action}")(campaign_id=campaign.pk, at=at)
             else:
@@ -414,6 +490,7 @@ class CampaignAdmin(ScopedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_run_campaign"] = request.user.has_perm("campaigns.change_campaign")
         if obj is not None:
+            context["can_archive"] = obj.archived_at is None and obj.status in ARCHIVABLE
             context["campaign_page"] = campaign_page_context(request, obj)
             context["live_labels"] = labels.vocabularies()
             context["can_end_calls"] = can_end_calls(request)

@@ -23,6 +23,7 @@ from calls.models import PhoneNumber
 from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
+from campaigns.archive import campaign_archive
 from campaigns.editable import EDITABLE_IN
 from campaigns.eligibility import target_explanation
 from campaigns.models import Campaign, Question, Survey, Target
@@ -163,6 +164,7 @@ class CampaignSerializer(InOrganizationSerializer):
             "launched_at",
             "paused_at",
             "finished_at",
+            "archived_at",
         ]
         read_only_fields = [
             "status",
@@ -171,6 +173,7 @@ class CampaignSerializer(InOrganizationSerializer):
             "launched_at",
             "paused_at",
             "finished_at",
+            "archived_at",
         ]
 
     def get_editable_fields(self, campaign) -> list[str]:
@@ -218,10 +221,25 @@ class CampaignFilter(filters.FilterSet):
     agent = filters.NumberFilter(field_name="agent")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    archived = filters.BooleanFilter(
+        method="filter_archived",
+        help_text="true: only archived campaigns; false (the default): none of them.",
+    )
 
     class Meta:
         model = Campaign
-        fields = ["status", "kind", "purpose", "agent", "created_after", "created_before"]
+        fields = [
+            "status",
+            "kind",
+            "purpose",
+            "agent",
+            "created_after",
+            "created_before",
+            "archived",
+        ]
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=not value)
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -358,7 +376,7 @@ class TargetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-LIFECYCLE = {"launch", "pause", "resume", "cancel"}
+LIFECYCLE = {"launch", "pause", "resume", "cancel", "archive"}
 
 
 class CampaignViewSet(
@@ -376,6 +394,14 @@ class CampaignViewSet(
     queryset = Campaign.objects.order_by("-pk")
     filterset_class = CampaignFilter
     conflict_actions = LIFECYCLE | {"targets"}
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Archived campaigns leave the list unless asked for (`?archived=`); by id they
+        # are still there.
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
 
     @property
     def required_permissions(self):
@@ -402,6 +428,8 @@ class CampaignViewSet(
             if action_name == "launch":
                 user_id = getattr(self.request.user, "pk", None)
                 lifecycle.campaign_launch(campaign_id=campaign.pk, user_id=user_id, at=at)
+            elif action_name == "archive":
+                campaign_archive(campaign_id=campaign.pk, at=at)
             else:
                 getattr(lifecycle, f"campaign_{action_name}")(campaign_id=campaign.pk, at=at)
         except lifecycle.CampaignStateError as error:
@@ -434,6 +462,13 @@ class CampaignViewSet(
     def cancel(self, request, pk=None):
         """No further calls; calls in progress finish; pending targets close."""
         return self.lifecycle("cancel")
+
+    @extend_schema(request=None, responses=CampaignSerializer, summary="Archive")
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """Hide an ended (or never launched) campaign from the list (`?archived=true` shows
+        it). Campaigns are never deleted: their calls are the record. 409 while it runs."""
+        return self.lifecycle("archive")
 
     @extend_schema(responses=ProgressWithSpendSerializer, filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
