@@ -422,7 +422,7 @@ class CampaignAdmin(CampaignListColumns, ScopedAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         campaign = self.get_object(request, object_id)
-        if campaign is not None:
+        if campaign is not None and self.has_delete_permission(request, campaign):
             try:
                 campaign_refuse_deletion_with_calls(campaign)
             except CampaignHasCalls as refusal:
