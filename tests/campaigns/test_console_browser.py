@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target
-from calls.states import call_transition
+from calls.states import TERMINAL, call_transition
 from calls.telephony import twilio
 from campaigns.models import Campaign, Target
 from tests.browser import browser_page, log_in, screenshot
@@ -28,6 +28,7 @@ from tests.factories import (
     persona_number,
 )
 from tests.stack import Stack
+from tests.wait import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -148,6 +149,14 @@ def test_the_dashboard_as_operator_and_finance(web, role):
         end_the_call(call, outcome="confirmed")
         expect(running.locator("[data-progress-text]")).to_have_text("3 of 5 settled (60 %)")
 
+        page.goto(f"{web.public_base_url}/admin/campaigns/campaign/")
+        expect(page.locator("#result_list")).to_contain_text("Running")
+        expect(page.locator("#result_list")).to_contain_text("3 of 5 (60 %)")
+        screenshot(page, f"campaign_list_{role}")
+        page.goto(f"{web.public_base_url}/admin/campaigns/campaign/{campaign.pk}/change/")
+        page.click("text=Pacing and retries")
+        screenshot(page, f"campaign_settings_{role}")
+
 
 def test_end_call_hangs_up_at_the_sandbox_carrier(web, carrier, carrier_settings):
     member_of("operator", "olivia")
@@ -191,3 +200,10 @@ def test_end_call_hangs_up_at_the_sandbox_carrier(web, carrier, carrier_settings
     )
     event = CallEvent.objects.get(call=ringing, kind="operator_hangup")
     assert event.data == {"by": "olivia"}
+    # The carrier's signed status callback ends the call in the database, as for any ending.
+    ended = wait_until(
+        lambda: Call.objects.filter(pk=ringing.pk, status__in=TERMINAL).first(),
+        stack=web,
+        what="the carrier's final callback",
+    )
+    assert ended.hangup_reason == "ended_by_operator"
