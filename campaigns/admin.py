@@ -497,21 +497,65 @@ class CampaignAdmin(CampaignListColumns, ScopedAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+class LabelledCodeFilter(admin.SimpleListFilter):
+    """The codes present in the user's targets, shown by their labels."""
+
+    label = staticmethod(labels.reason_label)
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.get_queryset(request)
+            .exclude(**{self.parameter_name: ""})
+            .order_by()
+            .values_list(self.parameter_name, flat=True)
+            .distinct()
+        )
+        return sorted(((code, self.label(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.parameter_name: self.value()})
+        return queryset
+
+
+class LastReasonFilter(LabelledCodeFilter):
+    title = "last reason"
+    parameter_name = "last_reason"
+
+
+class OutcomeFilter(LabelledCodeFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+    label = staticmethod(labels.outcome_label)
+
+
 @admin.register(Target)
 class TargetAdmin(ScopedAdmin):
     list_display = [
         "contact",
         "campaign",
-        "status",
+        "status_label",
         "attempts",
         "next_attempt_at",
-        "last_reason",
-        "outcome",
+        "why_waiting",
+        "outcome_label",
         "explanation",
     ]
-    list_filter = ["status", "campaign", "last_reason"]
+    list_filter = ["status", "campaign", LastReasonFilter, OutcomeFilter]
     search_fields = ["contact__phone", "contact__name"]
     raw_id_fields = ["contact"]
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, target):
+        return labels.target_status_label(target.status)
+
+    @admin.display(description="last reason", ordering="last_reason")
+    def why_waiting(self, target):
+        return labels.reason_label(target.last_reason) if target.last_reason else "-"
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_label(self, target):
+        return labels.outcome_label(target.outcome) if target.outcome else "-"
 
     @admin.display(description="why")
     def explanation(self, target):

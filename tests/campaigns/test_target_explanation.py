@@ -43,3 +43,15 @@ def test_a_due_target_has_no_pending_retry_line():
     client.force_login(member_of("operator", "olivia"))
     page = text_of(client.get(f"/admin/campaigns/target/{target.pk}/explanation/"))
     assert "Next attempt at" not in page
+
+
+def test_the_target_list_reads_reasons_and_outcomes_in_words():
+    TargetFactory(status=Target.Status.PENDING, last_reason="outside_hours")
+    TargetFactory(status=Target.Status.DONE, outcome="reschedule_requested")
+    client = Client()
+    client.force_login(member_of("operator", "olivia"))
+    page = text_of(client.get("/admin/campaigns/target/"))
+    assert "Outside calling hours" in page
+    assert "Asked to reschedule" in page
+    assert "outside_hours" not in page
+    assert "reschedule_requested" not in page
