@@ -16,7 +16,8 @@ from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target
 from calls.states import TERMINAL, call_transition
 from calls.telephony import twilio
-from campaigns.models import Campaign, Target
+from campaigns.budget_alerts import budget_alert_push
+from campaigns.models import BudgetAlert, Campaign, Target
 from tests.browser import browser_page, log_in, screenshot
 from tests.factories import (
     SANDBOX_CALLER_ID,
@@ -125,6 +126,30 @@ def test_the_campaign_page_changes_when_a_call_ends_without_a_reload(web, role):
         screenshot(page, f"campaign_page_live_{role}_after")
 
 
+def push_an_alert(campaign: Campaign) -> None:
+    """A budget reached 100 %, recorded and pushed as `budget_alerts` does, from a thread of
+    its own (Playwright's event loop runs in this one)."""
+
+    def work():
+        try:
+            alert = BudgetAlert.objects.create(
+                organization=campaign.organization,
+                campaign=campaign,
+                scope=BudgetAlert.Scope.CAMPAIGN,
+                threshold=100,
+                budget=Decimal("20.00"),
+                spent=Decimal("20.40"),
+                created_at=timezone.now(),
+            )
+            budget_alert_push(BudgetAlert.objects.select_related("campaign").get(pk=alert.pk))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+
+
 @pytest.mark.parametrize("role", ["operator", "finance"])
 def test_the_dashboard_as_operator_and_finance(web, role):
     member_of(role, role)
@@ -141,6 +166,11 @@ def test_the_dashboard_as_operator_and_finance(web, role):
             expect(page.locator("#spend")).to_contain_text("1.25 USD")
             expect(page.locator("#spend")).to_contain_text("of 25.00 USD budget")
             expect(page.locator("[data-end-call]")).to_have_count(0)
+            expect(page.locator("#alerts")).to_have_attribute("data-live", "connected")
+            push_an_alert(campaign)
+            expect(page.locator("#alerts")).to_contain_text(
+                "100 %: Campaign budget “Flu shots”: 20.40 of 20.00 USD"
+            )
         else:
             expect(page.locator("#spend")).to_have_count(0)
             expect(page.locator(f'[data-end-call="{call.pk}"]')).to_be_visible()

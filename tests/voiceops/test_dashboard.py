@@ -97,6 +97,10 @@ def test_it_lists_recent_failures_with_the_reason_in_words(busy_day):
     assert "carrier_timeout" not in page
 
 
+def test_there_is_no_view_site_link_to_a_missing_site(busy_day):
+    assert "View site" not in text_of(signed_in("operator").get("/admin/"))
+
+
 def test_the_site_root_leads_to_the_console():
     response = Client().get("/")
     assert response.status_code == 302
