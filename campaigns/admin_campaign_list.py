@@ -51,7 +51,7 @@ def next_action(campaign: Campaign) -> str:
         return "Launch" if campaign.target_total else "Add contacts"
     if campaign.status == S.PAUSED:
         if campaign.paused_reason == PauseReason.BUDGET_EXHAUSTED:
-            return "Raise the budget, then resume"
+            return "Budget exhausted: raise it, then resume"
         return "Resume"
     if campaign.status == S.RUNNING:
         return "Watch its calls"

@@ -39,11 +39,14 @@ def campaigns():
 
 def test_finance_sees_progress_spend_and_the_next_step(campaigns):
     page = listed("finance")
-    assert "Flu shots Paused 1 of 4 (25 %) 10.00 of 10.00 USD Raise the budget, then resume" in page
+    assert (
+        "Flu shots Paused 1 of 4 (25 %) 10.00 of 10.00 USD Budget exhausted: raise it, then resume"
+        in page
+    )
     assert "Spring draft Draft No contacts" in page
 
 
 def test_an_operator_sees_no_spend(campaigns):
     page = listed("operator")
-    assert "Flu shots Paused 1 of 4 (25 %) Raise the budget, then resume" in page
+    assert "Flu shots Paused 1 of 4 (25 %) Budget exhausted: raise it, then resume" in page
     assert "USD" not in page
