@@ -70,6 +70,7 @@ SIDEBAR_NAVIGATION = [
         "title": "Finance",
         "separator": True,
         "items": [
+            _page("Reports", "monitoring", "calls", "campaigndailycost", view="report"),
             _page("Daily costs", "bar_chart", "calls", "campaigndailycost"),
             _page("Cost ledger", "receipt_long", "calls", "costentry"),
             _page("Rate cards", "sell", "calls", "ratecard"),

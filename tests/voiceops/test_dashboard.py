@@ -121,3 +121,14 @@ def test_an_operator_cannot_end_another_organisations_call(busy_day):
     )
     response = signed_in("operator").post(f"/admin/calls/call/{other_call.pk}/end/")
     assert response.status_code == 404
+
+
+def test_the_sidebar_shows_each_role_its_own_pages():
+    finance = signed_in("finance").get("/admin/").content.decode()
+    operator = signed_in("operator").get("/admin/").content.decode()
+    assert 'href="/admin/calls/campaigndailycost/report/"' in finance
+    assert 'href="/admin/calls/costentry/"' in finance
+    assert 'href="/admin/calls/campaigndailycost/report/"' not in operator
+    assert 'href="/admin/calls/costentry/"' not in operator
+    assert 'href="/admin/campaigns/contact/"' in operator
+    assert 'href="/admin/campaigns/contact/"' not in finance
