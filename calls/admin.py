@@ -178,6 +178,7 @@ class CallAdmin(SystemWrittenAdmin):
         ("target__campaign", CampaignDropdownFilter),
         "status",
         "direction",
+        "outcome",
         "sentiment",
         "organization",
     ]

@@ -8,8 +8,17 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from calls.admin_end_call import can_end_calls
 from calls.call_labels import outcome_label, status_label
 from campaigns import lifecycle
+from campaigns.admin_campaign_form import (
+    CampaignForm,
+    retry_delays_in_words,
+    retry_fieldset_fields,
+    weekdays_in_words,
+)
+from campaigns.admin_campaign_list import CampaignListColumns, with_list_figures
+from campaigns.admin_campaign_page import campaign_live_calls_view, campaign_page_context
 from campaigns.admin_compliance import (
     campaign_preview_view,
     contact_explanation_view,
@@ -22,6 +31,13 @@ from campaigns.admin_targeting import (
     AddToCampaignForm,
     add_to_campaign_selection,
     targeting_progress_view,
+)
+from campaigns.archive import (
+    ARCHIVABLE,
+    CampaignHasCalls,
+    campaign_archive,
+    campaign_refuse_deletion_with_calls,
+    campaign_unarchive,
 )
 from campaigns.contact_list import contacts_with_call_history
 from campaigns.launch_checks import campaign_launch_check
@@ -44,6 +60,7 @@ from campaigns.targeting import InvalidSelection, campaign_add_targets
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 from tenancy.organization_switch import organization_switch_view
 from tenancy.scoping import scoped, tenant_of
+from voiceops import labels
 
 
 def admin_url(model_admin: admin.ModelAdmin, route: str, view, name: str):
@@ -354,48 +371,148 @@ class SurveyAdmin(ScopedAdmin):
         ]
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    """Archived campaigns leave the list unless asked for."""
+
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not archived"), ("yes", "Archived"), ("all", "All")]
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "no") == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
 @admin.register(Campaign)
-class CampaignAdmin(ScopedAdmin):
+class CampaignAdmin(CampaignListColumns, ScopedAdmin):
     list_display = [
         "name",
+        "status_badge",
+        "progress",
+        "next_step",
         "kind",
         "purpose",
-        "status",
-        "paused_reason",
-        "organization",
         "launched_at",
     ]
-    list_filter = ["status", "paused_reason", "kind", "purpose", "organization"]
+    list_select_related = ["organization"]
+
+    def get_queryset(self, request):
+        return with_list_figures(super().get_queryset(request))
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if tenant_of(request).reads_costs:
+            columns.insert(3, "spend")
+        if tenant_of(request).sees_every_organization:
+            columns.append("organization")
+        return columns
+
+    list_filter = [ArchivedFilter, "status", "paused_reason", "kind", "purpose", "organization"]
     search_fields = ["name"]
+    form = CampaignForm
     readonly_fields = [
         "status",
         "launched_at",
         "paused_at",
         "paused_reason",
         "finished_at",
+        "archived_at",
         "created_by",
         "created_at",
     ]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["organization", "name", "kind", "purpose", "agent", "survey", "caller_id"]},
-        ),
-        ("When", {"fields": ["window_start", "window_end", "weekdays", "starts_at", "ends_at"]}),
-        (
-            "Pacing and retries",
-            {
-                "fields": [
-                    "max_concurrent_calls",
-                    "calls_per_second",
-                    "max_attempts",
-                    "retry_delays",
-                ]
-            },
-        ),
-        ("Budget", {"fields": ["budget"]}),
-        ("Status", {"fields": readonly_fields}),
-    ]
+
+    def get_fieldsets(self, request, obj=None):
+        # Readers (finance) see the settings in words; the form's own fields (checkboxes,
+        # hours and minutes) are for those who may change them.
+        may_change = self.has_change_permission(request, obj)
+        weekdays = "weekdays" if may_change else "weekday_names"
+        retries = retry_fieldset_fields() if may_change else ["retry_delays_readable"]
+        fieldsets = [
+            (
+                "Campaign",
+                {
+                    "classes": ["tab"],
+                    "fields": [
+                        "organization",
+                        "name",
+                        "kind",
+                        "purpose",
+                        "agent",
+                        "survey",
+                        "caller_id",
+                    ],
+                },
+            ),
+            (
+                "When",
+                {
+                    "classes": ["tab"],
+                    "fields": ["window_start", "window_end", weekdays, "starts_at", "ends_at"],
+                },
+            ),
+            (
+                "Pacing and retries",
+                {
+                    "classes": ["tab"],
+                    "fields": [
+                        "max_concurrent_calls",
+                        "calls_per_second",
+                        "max_attempts",
+                        *retries,
+                    ],
+                },
+            ),
+            ("Budget", {"classes": ["tab"], "fields": ["budget"]}),
+            ("Status", {"classes": ["tab"], "fields": self.readonly_fields}),
+        ]
+        if self.organization_is_assigned(request) and obj is None:
+            # As ScopedAdmin does: members create into their own organisation.
+            fieldsets[0][1]["fields"].remove("organization")
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += ["weekday_names", "retry_delays_readable"]
+        return readonly
+
+    @admin.display(description="weekdays")
+    def weekday_names(self, campaign):
+        return weekdays_in_words(campaign)
+
+    @admin.display(description="retry delays")
+    def retry_delays_readable(self, campaign):
+        return retry_delays_in_words(campaign)
+
+    def get_actions(self, request):
+        # Deleting goes through the campaign's own page, which refuses a campaign with calls.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None and self.has_delete_permission(request, campaign):
+            try:
+                campaign_refuse_deletion_with_calls(campaign)
+            except CampaignHasCalls as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+                return redirect("admin:campaigns_campaign_change", campaign.pk)
+        return super().delete_view(request, object_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -405,6 +522,9 @@ class CampaignAdmin(ScopedAdmin):
     def get_urls(self):
         return [
             admin_url(self, "<int:campaign_id>/preview/", campaign_preview_view, "preview"),
+            admin_url(
+                self, "<int:campaign_id>/live-calls/", campaign_live_calls_view, "live_calls"
+            ),
             admin_url(
                 self,
                 "<int:campaign_id>/run/<str:action>/",
@@ -423,6 +543,18 @@ class CampaignAdmin(ScopedAdmin):
         try:
             if action == "launch":
                 lifecycle.campaign_launch(campaign_id=campaign.pk, user_id=request.user.pk, at=at)
+            elif action == "archive":
+                campaign_archive(campaign_id=campaign.pk, at=at)
+                self.message_user(
+                    request,
+                    f"Campaign {campaign.name!r} is archived: it no longer shows in the "
+                    "campaign list unless you filter on archived campaigns.",
+                )
+                return redirect("admin:campaigns_campaign_changelist")
+            elif action == "unarchive":
+                campaign_unarchive(campaign_id=campaign.pk)
+                self.message_user(request, f"Campaign {campaign.name!r} is back in the list.")
+                return redirect("admin:campaigns_campaign_change", campaign.pk)
             elif action in ("pause", "resume", "cancel"):
                 getattr(lifecycle, f"campaign_{action}")(campaign_id=campaign.pk, at=at)
             else:
@@ -444,7 +576,44 @@ class CampaignAdmin(ScopedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_run_campaign"] = request.user.has_perm("campaigns.change_campaign")
+        if obj is not None:
+            context["can_archive"] = obj.archived_at is None and obj.status in ARCHIVABLE
+            context["campaign_page"] = campaign_page_context(request, obj)
+            context["live_labels"] = labels.vocabularies()
+            context["can_end_calls"] = can_end_calls(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class LabelledCodeFilter(admin.SimpleListFilter):
+    """The codes present in the user's targets, shown by their labels."""
+
+    label = staticmethod(labels.reason_label)
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.get_queryset(request)
+            .exclude(**{self.parameter_name: ""})
+            .order_by()
+            .values_list(self.parameter_name, flat=True)
+            .distinct()
+        )
+        return sorted(((code, self.label(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.parameter_name: self.value()})
+        return queryset
+
+
+class LastReasonFilter(LabelledCodeFilter):
+    title = "last reason"
+    parameter_name = "last_reason"
+
+
+class OutcomeFilter(LabelledCodeFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+    label = staticmethod(labels.outcome_label)
 
 
 @admin.register(Target)
@@ -452,16 +621,28 @@ class TargetAdmin(ScopedAdmin):
     list_display = [
         "contact",
         "campaign",
-        "status",
+        "status_label",
         "attempts",
         "next_attempt_at",
-        "last_reason",
-        "outcome",
+        "why_waiting",
+        "outcome_label",
         "explanation",
     ]
-    list_filter = ["status", "campaign", "last_reason"]
+    list_filter = ["status", "campaign", LastReasonFilter, OutcomeFilter]
     search_fields = ["contact__phone", "contact__name"]
     raw_id_fields = ["contact"]
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, target):
+        return labels.target_status_label(target.status)
+
+    @admin.display(description="last reason", ordering="last_reason")
+    def why_waiting(self, target):
+        return labels.reason_label(target.last_reason) if target.last_reason else "-"
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_label(self, target):
+        return labels.outcome_label(target.outcome) if target.outcome else "-"
 
     @admin.display(description="why")
     def explanation(self, target):

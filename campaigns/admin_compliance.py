@@ -20,6 +20,7 @@ from campaigns.compliance import Decision, RuleResult, Verdict, evaluate, explai
 from campaigns.eligibility import facts_for_contacts, target_explanation
 from campaigns.models import Campaign, Contact, Purpose, Target
 from tenancy.scoping import scoped, tenant_of
+from voiceops.labels import reason_label
 
 PREVIEW_BATCH = 1000
 
@@ -74,6 +75,24 @@ class Explanation:
     rules: list[RuleResult]
     evaluated_for: str
     local_next: list[LocalInstant] = field(default_factory=list)
+    # For a target: the retry its campaign's policy scheduled, in words.
+    pending_retry: str = ""
+
+
+def pending_retry_of(target: Target, *, at: datetime) -> str:
+    """ "Next attempt at Tue 2026-11-17 19:30 UTC, after line busy" while a target waits
+    for its retry; empty when nothing is scheduled or the time has come."""
+    if (
+        target.status != Target.Status.PENDING
+        or target.next_attempt_at is None
+        or target.next_attempt_at <= at
+    ):
+        return ""
+    when = f"{target.next_attempt_at.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC"
+    attempts = f"{target.attempts} of {target.campaign.max_attempts} attempts made"
+    if not target.last_reason:
+        return f"Next attempt at {when} ({attempts})"
+    return f"Next attempt at {when}, after {reason_label(target.last_reason).lower()} ({attempts})"
 
 
 def explanation_of(
@@ -163,6 +182,8 @@ def target_explanation_view(request, target_id: int):
     at = form.instant()
     decision, rules = target_explanation(target, at=at)
     evaluated_for = f"campaign {target.campaign.name!r} ({target.campaign.purpose})"
+    explanation = explanation_of(decision, rules, at, evaluated_for)
+    explanation.pending_retry = pending_retry_of(target, at=at)
     return TemplateResponse(
         request,
         "admin/campaigns/explanation.html",
@@ -172,7 +193,7 @@ def target_explanation_view(request, target_id: int):
             "subject": target,
             "opts": Target._meta,
             "form": form,
-            "explanation": explanation_of(decision, rules, at, evaluated_for),
+            "explanation": explanation,
         },
     )
 

@@ -2,13 +2,8 @@
 read, update what the status allows, launch, pause, resume, cancel), their progress, a
 preview of what the next tick would decide, and their audience (targets).
 
-Which fields may change in which status (`EDITABLE_IN`): a draft may change anything but
-its organisation. Once launched (running or paused) its audience's rules are fixed: kind,
-purpose, agent, survey, caller ID and start stay as launched (consent was checked for that
-purpose, answers belong to that survey, calls already placed came from that number);
-the name, the calling window and weekdays, the end, pacing, attempts, retry delays and the
-budget may still change and apply from the next tick. An ended campaign (completed or
-cancelled) may only be renamed.
+Which fields may change in which status is `campaigns.editable.EDITABLE_IN`, shared with
+the admin's campaign form.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +23,8 @@ from calls.models import PhoneNumber
 from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
+from campaigns.archive import campaign_archive
+from campaigns.editable import EDITABLE_IN
 from campaigns.eligibility import target_explanation
 from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import Campaign, Question, Survey, Target
@@ -43,27 +40,6 @@ from tenancy.scoping import tenant_of
 from voiceops.api_errors import Conflict
 
 S = Campaign.Status
-
-ALWAYS = {"name"}
-WHILE_LAUNCHED = ALWAYS | {
-    "window_start",
-    "window_end",
-    "weekdays",
-    "ends_at",
-    "max_concurrent_calls",
-    "calls_per_second",
-    "max_attempts",
-    "retry_delays",
-    "budget",
-}
-DRAFT_ONLY = {"kind", "purpose", "agent", "survey", "caller_id", "starts_at"}
-EDITABLE_IN = {
-    S.DRAFT: WHILE_LAUNCHED | DRAFT_ONLY,
-    S.RUNNING: WHILE_LAUNCHED,
-    S.PAUSED: WHILE_LAUNCHED,
-    S.COMPLETED: ALWAYS,
-    S.CANCELLED: ALWAYS,
-}
 
 
 def model_errors(error: DjangoValidationError) -> ValidationError:
@@ -189,6 +165,7 @@ class CampaignSerializer(InOrganizationSerializer):
             "launched_at",
             "paused_at",
             "finished_at",
+            "archived_at",
         ]
         read_only_fields = [
             "status",
@@ -197,6 +174,7 @@ class CampaignSerializer(InOrganizationSerializer):
             "launched_at",
             "paused_at",
             "finished_at",
+            "archived_at",
         ]
 
     def get_editable_fields(self, campaign) -> list[str]:
@@ -244,10 +222,25 @@ class CampaignFilter(filters.FilterSet):
     agent = filters.NumberFilter(field_name="agent")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    archived = filters.BooleanFilter(
+        method="filter_archived",
+        help_text="true: only archived campaigns; false (the default): none of them.",
+    )
 
     class Meta:
         model = Campaign
-        fields = ["status", "kind", "purpose", "agent", "created_after", "created_before"]
+        fields = [
+            "status",
+            "kind",
+            "purpose",
+            "agent",
+            "created_after",
+            "created_before",
+            "archived",
+        ]
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=not value)
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -398,7 +391,7 @@ class LaunchedCampaignSerializer(CampaignSerializer):
         return campaign_launch_check(campaign=campaign).warnings
 
 
-LIFECYCLE = {"launch", "pause", "resume", "cancel"}
+LIFECYCLE = {"launch", "pause", "resume", "cancel", "archive"}
 
 
 class CampaignViewSet(
@@ -416,6 +409,14 @@ class CampaignViewSet(
     queryset = Campaign.objects.order_by("-pk")
     filterset_class = CampaignFilter
     conflict_actions = LIFECYCLE | {"targets"}
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # Archived campaigns leave the list unless asked for (`?archived=`); by id they
+        # are still there.
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
 
     @property
     def required_permissions(self):
@@ -442,6 +443,8 @@ class CampaignViewSet(
             if action_name == "launch":
                 user_id = getattr(self.request.user, "pk", None)
                 lifecycle.campaign_launch(campaign_id=campaign.pk, user_id=user_id, at=at)
+            elif action_name == "archive":
+                campaign_archive(campaign_id=campaign.pk, at=at)
             else:
                 getattr(lifecycle, f"campaign_{action_name}")(campaign_id=campaign.pk, at=at)
         except lifecycle.CampaignStateError as error:
@@ -475,6 +478,13 @@ class CampaignViewSet(
     def cancel(self, request, pk=None):
         """No further calls; calls in progress finish; pending targets close."""
         return self.lifecycle("cancel")
+
+    @extend_schema(request=None, responses=CampaignSerializer, summary="Archive")
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """Hide an ended (or never launched) campaign from the list (`?archived=true` shows
+        it). Campaigns are never deleted: their calls are the record. 409 while it runs."""
+        return self.lifecycle("archive")
 
     @extend_schema(responses=ProgressWithSpendSerializer, filters=False)
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

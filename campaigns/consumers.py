@@ -5,7 +5,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_group_name, campaign_progress, organization_group_name
+from campaigns.selectors import (
+    campaign_group_name,
+    campaign_progress,
+    campaign_spend,
+    organization_group_name,
+)
 from tenancy.scoping import scoped, tenant_for_user
 
 CLOSE_FORBIDDEN = 4403
@@ -13,14 +18,28 @@ CLOSE_NOT_FOUND = 4404
 
 
 @database_sync_to_async
-def _visible_campaign(user, session, campaign_id: int) -> int | None:
+def _visible_campaign(user, session, campaign_id: int) -> tuple[int | None, bool]:
     """The campaign's id if the user may watch it in their current organisation, else None
-    (another organisation's campaign is answered as if it did not exist)."""
+    (another organisation's campaign is answered as if it did not exist), and whether the
+    user reads costs (then each update carries the campaign's spend)."""
     tenant = tenant_for_user(user, session)
     if not tenant.has_perm("campaigns.view_campaign"):
-        return None
+        return None, False
     visible = scoped(Campaign.objects.filter(pk=campaign_id), tenant)
-    return campaign_id if visible.exists() else None
+    return (campaign_id if visible.exists() else None), tenant.reads_costs
+
+
+@database_sync_to_async
+def _load_spend(campaign_id: int) -> dict:
+    spend = campaign_spend(campaign_id=campaign_id)
+    budget, remaining = spend["budget"], spend["remaining"]
+    currency = spend["currency"]
+    return {
+        "spent": f"{spend['spent']:.2f} {currency}",
+        "budget": None if budget is None else f"{budget:.2f} {currency}",
+        "remaining": None if remaining is None else f"{remaining:.2f} {currency}",
+        "percent": None if not budget else min(100, int(100 * spend["spent"] / budget)),
+    }
 
 
 @database_sync_to_async
@@ -40,7 +59,9 @@ class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         campaign_id = int(self.scope["url_route"]["kwargs"]["campaign_id"])
-        self.campaign_id = await _visible_campaign(user, self.scope.get("session"), campaign_id)
+        self.campaign_id, self.reads_costs = await _visible_campaign(
+            user, self.scope.get("session"), campaign_id
+        )
         if self.campaign_id is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -51,7 +72,13 @@ class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
         self.group = campaign_group_name(self.campaign_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "progress", **progress})
+        await self.send_progress(progress)
+
+    async def send_progress(self, progress: dict) -> None:
+        message = {"type": "progress", **progress}
+        if self.reads_costs:
+            message["spend"] = await _load_spend(self.campaign_id)
+        await self.send_json(message)
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
@@ -61,10 +88,10 @@ class CampaignProgressConsumer(AsyncJsonWebsocketConsumer):
         # The stream is one-way; a client message asks for a fresh snapshot.
         progress = await _load_progress(self.campaign_id)
         if progress is not None:
-            await self.send_json({"type": "progress", **progress})
+            await self.send_progress(progress)
 
     async def campaign_progress(self, event):
-        await self.send_json({"type": "progress", **event["progress"]})
+        await self.send_progress(event["progress"])
 
 
 @database_sync_to_async

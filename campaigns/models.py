@@ -347,6 +347,9 @@ class Campaign(models.Model):
         "why paused", max_length=20, choices=PauseReason.choices, blank=True
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A campaign with calls is never deleted (its calls are the record of what was said
+    # and spent); archiving hides it from the default lists instead.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status"])]

@@ -70,11 +70,14 @@ class Stack:
             start_new_session=True,  # its own process group: a kill reaches its pool's children
         )
 
-    def start(self, *, beat: bool = True) -> "Stack":
+    def start(self, *, beat: bool = True, worker: bool = True) -> "Stack":
+        """Start the web process, and unless told otherwise the worker and beat (a web
+        process alone serves browser tests that need WebSockets, and acts on nothing)."""
         celery_app.control.purge()  # no task left over from an earlier test or run
         self._start("web", web_server_arguments(host="127.0.0.1", port=self.port))
-        self.start_worker()
-        if beat:
+        if worker:
+            self.start_worker()
+        if beat and worker:
             self._start(
                 "beat",
                 ["celery", "-A", "voiceops", "beat", "--loglevel", "INFO",

@@ -295,9 +295,18 @@ LOGGING = {
 # The admin theme (django-unfold): the console's title and colours; the sidebar, dashboard
 # and pages are built on its components, with every asset served from the install.
 UNFOLD = {
-    "SITE_TITLE": "VoiceOps",
+    "SITE_TITLE": "VoiceOps console",
     "SITE_HEADER": "VoiceOps",
+    "SITE_SUBHEADER": "Calls, campaigns and costs",
     "SITE_SYMBOL": "call",
+    # There is no public site: the console is the product, and "/" redirects here.
+    "SITE_URL": None,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "voiceops.dashboard.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "voiceops.navigation.sidebar_navigation",
+    },
 }

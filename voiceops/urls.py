@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from calls.admin_end_call import call_end_view
+
 
 def health(request):
     return JsonResponse({"status": "ok"})
@@ -15,8 +17,16 @@ admin.site.index_title = "Campaigns, calls and costs"
 urlpatterns = [
     # The site has no public pages: its root (the admin's "View site") is the console.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="root"),
+    # Before the admin's own routes, which would read "5/end/" as an object id.
+    path(
+        "admin/calls/call/<int:call_id>/end/",
+        admin.site.admin_view(call_end_view),
+        name="call_end",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("api/", include("voiceops.api_urls")),
     path("", include("calls.urls")),
+    # No public site: the console is the product.
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]
