@@ -101,7 +101,15 @@ class CallEventInline(ReadOnlyInline):
 
 class TurnInline(ReadOnlyInline):
     model = Turn
-    fields = ["started_ms", "ended_ms", "speaker", "text", "interrupted"]
+    fields = [
+        "started_ms",
+        "ended_ms",
+        "speaker",
+        "text",
+        "interrupted",
+        "response_sent_ms",
+        "response_played_ms",
+    ]
 
 
 class CostEntryInline(ReadOnlyInline):
@@ -135,6 +143,18 @@ def rerun_analysis(modeladmin, request, queryset):
     )
 
 
+def latency_in_words(call: Call, kind: str) -> str:
+    """ "p50 420 ms · p90 610 ms · p99 700 ms · worst 700 ms over 3 turns", or "-"."""
+    latency = call.turn_latency or {}
+    figures = latency.get(kind) or {}
+    if figures.get("max") is None:
+        return "-"
+    names = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "worst"}
+    parts = " · ".join(f"{label} {figures[key]} ms" for key, label in names.items())
+    turns = latency.get("turns", 0)
+    return f"{parts} over {turns} turn{'s' if turns != 1 else ''}"
+
+
 @admin.register(Call)
 class CallAdmin(SystemWrittenAdmin):
     """Calls are written by the system only; people read them. Costs show only to those
@@ -149,9 +169,11 @@ class CallAdmin(SystemWrittenAdmin):
         "sentiment",
         "analysis",
         "answered_by",
+        "first_audio_sent_ms",
+        "is_abandoned",
         "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    list_filter = ["status", "direction", "outcome", "sentiment", "is_abandoned", "organization"]
     actions = [rerun_analysis]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"
@@ -168,9 +190,23 @@ class CallAdmin(SystemWrittenAdmin):
 
     def get_fields(self, request, obj=None):
         fields = [field.name for field in Call._meta.fields if field.name != "id"]
+        # The stored percentiles read as sentences rather than as JSON.
+        at = fields.index("turn_latency")
+        fields[at : at + 1] = ["turn_latency_sent", "turn_latency_played"]
         if not can_read_costs(request):
             fields = [name for name in fields if name not in COST_FIELDS]
         return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["turn_latency_sent", "turn_latency_played"]
+
+    @admin.display(description="turn latency, sent")
+    def turn_latency_sent(self, obj):
+        return latency_in_words(obj, "sent")
+
+    @admin.display(description="turn latency, played")
+    def turn_latency_played(self, obj):
+        return latency_in_words(obj, "played")
 
     @admin.display(description="analysis")
     def analysis(self, obj):
