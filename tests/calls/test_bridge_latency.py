@@ -1,11 +1,16 @@
 """Latency per turn and first audio, measured by the bridge, and abandoned calls (no agent
 audio within 2 s of the answer), against a sandbox model made slow on purpose."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from calls.models import Call, Turn
+from campaigns.eligibility import target_decision
 from tests.calls.conftest import reminder_call
+from tests.factories import ConsentFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -94,3 +99,34 @@ async def test_it_records_a_call_abandoned_when_the_caller_hangs_up_before_any_a
     }
     assert agent_turns == []
     assert not side.audio  # the caller heard nothing
+
+
+@sync_to_async
+def next_contacts_decision(call):
+    """What the engine decides for another contact of the call's campaign next Tuesday
+    afternoon (inside Florida's calling hours, within the 30 days)."""
+    now = timezone.now()
+    tuesday = now + timedelta(days=(1 - now.weekday()) % 7 or 7)
+    at = tuesday.replace(hour=19, minute=0, second=0, microsecond=0)
+    target = TargetFactory(campaign=call.target.campaign)
+    ConsentFactory(contact=target.contact, purpose="informational")
+    return target_decision(target, at=at)
+
+
+async def test_a_call_the_slow_model_abandoned_stops_its_campaigns_dialing(model_server, twilio):
+    model_server.first_audio_delay = 2.5
+    reminder = await reminder_call()
+    side = twilio(speed=4)
+    await side.open(call_sid=reminder.sid, token=reminder.token())
+    await side.until_quiet()
+    await side.send({"event": "stop", "streamSid": side.stream_sid})
+    await side.until_closed()
+    call, _ = await stored(reminder.call.pk)
+
+    decision = await next_contacts_decision(call)
+
+    assert call.is_abandoned
+    assert decision.verdict == "defer"
+    assert decision.reason == "abandon_rate"
+    assert decision.next_allowed_at >= call.media_started_at + timedelta(days=30)
+    assert "1 of the campaign's 1 calls answered by a person" in decision.detail

@@ -1,15 +1,18 @@
 """Latency and abandonment as people read them: a call's detail in the API, a campaign's
 percentiles over all its calls' turns (computed by PostgreSQL), and its progress."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.latency import campaign_abandonment, campaign_latency
 from calls.models import Turn
 from tests.api_world import world
-from tests.factories import CallFactory, CampaignFactory, TargetFactory
+from tests.factories import CallFactory, CampaignFactory, TargetFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +131,22 @@ def test_campaign_progress_shows_latency_and_the_abandonment_that_stops_dialing(
     assert progress["abandonment"]["pause_percent"] == 2.0
     assert progress["abandonment"]["is_dialing_stopped"] is True
     assert progress["abandonment"]["recovers_at"] is not None
+
+
+def test_the_call_page_in_the_admin_shows_the_latency_in_words(client, ours):
+    call = ours.call
+    call.first_audio_sent_ms, call.is_abandoned = 2300, True
+    call.turn_latency = {
+        "turns": 2,
+        "sent": {"p50": 800, "p90": 1200, "p99": 1200, "max": 1200},
+        "played": {"p50": None, "p90": None, "p99": None, "max": None},
+    }
+    call.save()
+    client.force_login(member_of("operator", "olivia", organization=ours.organization))
+
+    response = client.get(reverse("admin:calls_call_change", args=[call.pk]))
+
+    page = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+    assert "p50 800 ms · p90 1200 ms · p99 1200 ms · worst 1200 ms over 2 turns" in page
+    assert re.search(r"First audio sent \(ms\):? 2300", page)
+    assert re.search(r"Turn latency, played:? -", page)
