@@ -103,8 +103,10 @@ def campaign_abandonment(*, campaign_id: int, at: datetime) -> dict:
         )
         .exclude(NOT_A_PERSON)
         .aggregate(
-            answered=Count("pk"),
-            abandoned=Count("pk", filter=abandoned),
+            # Counted on an indexed column (never null here), not the primary key, so
+            # every column read is in the index: an index-only scan.
+            answered=Count("media_started_at"),
+            abandoned=Count("media_started_at", filter=abandoned),
             oldest_abandoned=Min("media_started_at", filter=abandoned),
         )
     )
