@@ -151,7 +151,10 @@ CONTACT_CSV_MAX_COLUMNS = env_int("CONTACT_CSV_MAX_COLUMNS", 200, minimum=2)
 # answered by a person. The legal limit is 3 % (47 CFR 64.1200(a)(7)); the default keeps a
 # margin below it (docs/compliance.md, rule 11).
 ABANDON_RATE_PAUSE_PERCENT = env_decimal("ABANDON_RATE_PAUSE_PERCENT", Decimal("2"))
-if not Decimal(0) <= ABANDON_RATE_PAUSE_PERCENT <= Decimal(3):
+if not (
+    ABANDON_RATE_PAUSE_PERCENT.is_finite()
+    and Decimal(0) <= ABANDON_RATE_PAUSE_PERCENT <= Decimal(3)
+):
     raise ImproperlyConfigured(
         f"ABANDON_RATE_PAUSE_PERCENT={ABANDON_RATE_PAUSE_PERCENT} must be between 0 and 3 "
         "(the legal limit)."
