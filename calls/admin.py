@@ -180,6 +180,7 @@ class CallAdmin(SystemWrittenAdmin):
         "direction",
         "outcome",
         "sentiment",
+        "is_abandoned",
         "organization",
     ]
     list_filter_submit = True

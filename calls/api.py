@@ -15,6 +15,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.models import Agent
+from calls.api_latency import CallLatencySerializer
+from calls.latency import call_latency_summary
 from calls.models import Call, CallEvent, CallStatus, CostEntry, PhoneNumber, Turn
 from calls.public_urls import public_url
 from tenancy.api_scoping import (
@@ -91,7 +93,15 @@ class PhoneNumberViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
 class TurnSerializer(serializers.ModelSerializer):
     class Meta:
         model = Turn
-        fields = ["speaker", "text", "started_ms", "ended_ms", "interrupted"]
+        fields = [
+            "speaker",
+            "text",
+            "started_ms",
+            "ended_ms",
+            "interrupted",
+            "response_sent_ms",
+            "response_played_ms",
+        ]
 
 
 class CallEventSerializer(serializers.ModelSerializer):
@@ -145,6 +155,8 @@ SUMMARY_FIELDS = [
     "answered_at",
     "ended_at",
     "duration_seconds",
+    "first_audio_sent_ms",
+    "is_abandoned",
 ]
 
 
@@ -176,6 +188,9 @@ class CallDetailSerializer(CallSerializer):
     turns = TurnSerializer(many=True, read_only=True, help_text="The transcript, in order.")
     events = CallEventSerializer(many=True, read_only=True, help_text="The call's timeline.")
     compliance = ComplianceRecordSerializer(source="*", read_only=True)
+    latency = serializers.SerializerMethodField(
+        help_text="First audio after the answer, and each turn's latency (ms)."
+    )
     cost_entries = CostEntrySerializer(
         many=True, read_only=True, help_text="The cost ledger (finance and admin roles only)."
     )
@@ -188,12 +203,17 @@ class CallDetailSerializer(CallSerializer):
             "sentiment",
             "result",
             "compliance",
+            "latency",
             "turns",
             "events",
             *COST_FIELDS,
             "cost_entries",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CallLatencySerializer)
+    def get_latency(self, call) -> dict:
+        return CallLatencySerializer(call_latency_summary(call)).data
 
 
 class CallFilter(filters.FilterSet):

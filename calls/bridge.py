@@ -26,6 +26,7 @@ from agents.tools import After, ToolRegistry, default_registry
 from calls.call_log import CallLog
 from calls.call_setup import CallSetup
 from calls.costs import running_cost, usage_from_response, usage_from_transcription
+from calls.latency_meter import LatencyMeter
 from calls.playback import BYTES_PER_MS, PlaybackTracker, base64_decoded_length
 from calls.tasks import reconcile_call
 from calls.telephony.twilio import CarrierError, replace_twiml, say_and_hang_up_twiml
@@ -97,6 +98,10 @@ class CallBridge:
         self.model: RealtimeSession | None = None
         self.generation = 0  # which model session; item ids belong to one
         self.started_at = clock()
+        self.latency = LatencyMeter(
+            answered_at=self.started_at,
+            silence_window_ms=setup.session.turn_detection.get("silence_duration_ms", 0),
+        )
         self.heard_ms = 0  # caller audio received: the call's timeline, as Twilio's timestamps
         self.early_audio: deque[str] = deque(maxlen=EARLY_AUDIO_FRAMES)
         self.session_base_ms = 0  # heard_ms when the current model session began
@@ -128,6 +133,7 @@ class CallBridge:
     async def start(self) -> None:
         """Open the model session and make the agent speak first."""
         self.started_at = self.clock()
+        self.latency.answered_at = self.started_at
         self.log.event("media_start", at=self.now(), call_sid=self.setup.call_sid)
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._enforce_max_duration()))
@@ -249,7 +255,9 @@ class CallBridge:
             self._record_utterance(utterance, at=at)
         reason = hangup_reason or self.hangup_reason
         self.log.event("media_stop", at=self.now(), reason=reason)
-        fields = {"media_ended_at": self.now()}
+        fields = {"media_ended_at": self.now(), **self.latency.summary()}
+        if self.setup.is_outbound and reason != "voicemail":
+            fields["is_abandoned"] = self.latency.is_first_audio_late
         if reason:
             fields["hangup_reason"] = reason
         if not await self.log.flush(**fields):
@@ -286,6 +294,7 @@ class CallBridge:
 
     async def on_media(self, payload: str) -> None:
         self.heard_ms += base64_decoded_length(payload) // BYTES_PER_MS
+        self.latency.heard(heard_ms=self.heard_ms, at=self.clock())
         if self.is_closing:
             return
         if self.model is None:
@@ -297,7 +306,11 @@ class CallBridge:
             await self.model.append_audio(payload)
 
     async def on_mark(self, name: str) -> None:
-        self.playback.echoed(name, at=self.clock())
+        at = self.clock()
+        for chunk in self.playback.echoed(name, at=at):
+            self.latency.audio_played(
+                item_id=chunk.item_id, chunk_ms=chunk.ms, sent_at=chunk.sent_at, at=at
+            )
         self._playback_changed.set()
         item_id = name.rsplit(":", 1)[0]
         utterance = self.utterances.get(item_id)
@@ -353,6 +366,7 @@ class CallBridge:
         if item_id not in self.utterances:
             started = self._call_ms() + self.playback.unplayed_ms(at=at)
             self.utterances[item_id] = Utterance(item_id, started, self.generation)
+            self.latency.audio_sent(item_id=item_id, at=at)
         await self.carrier.send_media(payload)
         mark = self.playback.sent(
             item_id=item_id, audio_bytes=base64_decoded_length(payload), at=at
@@ -383,9 +397,11 @@ class CallBridge:
             self.log.event("barge_in", at=self.now(), **stopped)
 
     async def _on_speech_stopped(self, event: dict) -> None:
+        ended_ms = self.session_base_ms + event.get("audio_end_ms", 0)
         turn = self.caller_turns.get(event.get("item_id", ""))
         if turn is not None:
-            turn[1] = self.session_base_ms + event.get("audio_end_ms", 0)
+            turn[1] = ended_ms
+        self.latency.speech_ended(call_ms=ended_ms, at=self.clock())
 
     async def _on_caller_transcript(self, event: dict) -> None:
         self.log.usage(usage_from_transcription(event.get("usage")))
@@ -594,6 +610,7 @@ class CallBridge:
             text = heard_part(text, played_ms=played_ms, sent_ms=sent_ms)
         if not text.strip():
             return
+        latency = self.latency.turn(utterance.item_id)
         self.log.turn(
             speaker="agent",
             text=text.strip(),
@@ -601,6 +618,8 @@ class CallBridge:
             ended_ms=utterance.started_ms + played_ms,
             interrupted=interrupted,
             item_id=utterance.item_id,
+            response_sent_ms=latency.sent_ms if latency else None,
+            response_played_ms=latency.played_ms if latency else None,
         )
         self.history.append(HistoryEntry("assistant", text.strip()))
 

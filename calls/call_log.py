@@ -48,6 +48,8 @@ class PendingTurn:
     ended_ms: int | None
     interrupted: bool
     item_id: str
+    response_sent_ms: int | None = None
+    response_played_ms: int | None = None
 
 
 @dataclass
@@ -83,12 +85,23 @@ class CallLog:
         ended_ms: int | None = None,
         interrupted: bool = False,
         item_id: str = "",
+        response_sent_ms: int | None = None,
+        response_played_ms: int | None = None,
     ) -> None:
         started_ms = max(0, started_ms)
         if ended_ms is not None:
             ended_ms = max(started_ms, ended_ms)
         self._pending.turns.append(
-            PendingTurn(speaker, text, started_ms, ended_ms, interrupted, item_id)
+            PendingTurn(
+                speaker,
+                text,
+                started_ms,
+                ended_ms,
+                interrupted,
+                item_id,
+                response_sent_ms,
+                response_played_ms,
+            )
         )
         self.writer.mark_pending(self)
 
@@ -230,6 +243,8 @@ def _write(batch: list[PendingWrite]) -> None:
             ended_ms=turn.ended_ms,
             interrupted=turn.interrupted,
             item_id=turn.item_id,
+            response_sent_ms=turn.response_sent_ms,
+            response_played_ms=turn.response_played_ms,
         )
         for pending in batch
         for turn in pending.turns

@@ -204,6 +204,33 @@ def duration_text(call: Call) -> str:
     return clock(call.duration_seconds * 1000)
 
 
+def first_audio_in_words(call: Call) -> str:
+    """ "2300 ms sent, 2340 ms played, abandoned (over 2 s)", or "-" before any audio."""
+    parts = [
+        f"{value} ms {what}"
+        for value, what in (
+            (call.first_audio_sent_ms, "sent"),
+            (call.first_audio_played_ms, "played"),
+        )
+        if value is not None
+    ]
+    if call.is_abandoned:
+        parts.append("abandoned (no agent audio within 2 s of the answer)")
+    return ", ".join(parts) or "-"
+
+
+def latency_in_words(call: Call, kind: str) -> str:
+    """ "p50 420 ms · p90 610 ms · p99 700 ms · worst 700 ms over 3 turns", or "-"."""
+    latency = call.turn_latency or {}
+    figures = latency.get(kind) or {}
+    if figures.get("max") is None:
+        return "-"
+    names = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "worst"}
+    parts = " · ".join(f"{label} {figures[key]} ms" for key, label in names.items())
+    turns = latency.get("turns", 0)
+    return f"{parts} over {turns} turn{'s' if turns != 1 else ''}"
+
+
 def call_page_context(call: Call, *, can_read_costs: bool, can_listen: bool) -> dict:
     target = call.target
     context = {
@@ -224,6 +251,9 @@ def call_page_context(call: Call, *, can_read_costs: bool, can_listen: bool) -> 
         "can_read_costs": can_read_costs,
         "recordings": recordings_of(call) if can_listen else [],
         "technical": technical_of(call, can_read_costs=can_read_costs),
+        "first_audio": first_audio_in_words(call),
+        "turn_latency_sent": latency_in_words(call, "sent"),
+        "turn_latency_played": latency_in_words(call, "played"),
     }
     if can_read_costs:
         context["ledger"], context["ledger_total"], context["ledger_currency"] = ledger_of(call)

@@ -108,6 +108,12 @@ class Call(models.Model):
     target = models.ForeignKey(
         "campaigns.Target", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
     )
+    # The target's campaign, copied so that per-campaign aggregates (the abandonment rate
+    # the compliance engine reads before every dial) are one indexed range scan, not a
+    # join through every target of the campaign. Empty for inbound calls.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
     attempt = models.PositiveSmallIntegerField(null=True, blank=True)
     agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="calls")
     from_number = models.CharField(max_length=20, validators=[validate_e164])
@@ -137,6 +143,31 @@ class Call(models.Model):
     # Set by the media bridge after its last write (turns, events, usage): pricing waits for it.
     media_ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    # Latency, measured by the media bridge and written when the call ends (calls/latency.py).
+    first_audio_sent_ms = models.PositiveIntegerField(
+        "first audio sent (ms)",
+        null=True,
+        blank=True,
+        help_text="From the answer (media stream start) to the agent's first audio sent to "
+        "the carrier; empty when the agent never spoke.",
+    )
+    first_audio_played_ms = models.PositiveIntegerField(
+        "first audio played (ms)",
+        null=True,
+        blank=True,
+        help_text="From the answer to the moment the carrier started playing the agent's "
+        "first audio, as its marks tell.",
+    )
+    turn_latency = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per-turn latency from the caller's end of speech: count, and p50, p90, "
+        "p99 and worst in ms, to first audio sent and to first audio played.",
+    )
+    # 47 CFR 64.1200(a)(7): a person answered and no agent audio reached the carrier within
+    # 2 seconds of the answer (or the caller hung up first). Feeds the campaign's rate.
+    is_abandoned = models.BooleanField("abandoned", default=False)
 
     outcome = models.CharField(max_length=40, blank=True)
     # True when the outcome came from the post-call analysis, not from the call itself (a
@@ -216,6 +247,14 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["status", "dialing_at"]),
             models.Index(fields=["organization", "created_at"]),
+            # The abandonment rate over a campaign's answered calls of the last 30 days:
+            # an index-only range scan (calls/latency.py, campaign_abandonment).
+            models.Index(
+                fields=["campaign", "media_started_at"],
+                include=["answered_by", "is_abandoned"],
+                condition=Q(campaign__isnull=False, media_started_at__isnull=False),
+                name="call_campaign_answers_idx",
+            ),
             # The follow-up reconciler's scans: only ended calls still waiting for a step.
             models.Index(
                 fields=["ended_at"],
@@ -311,6 +350,14 @@ class Turn(models.Model):
     ended_ms = models.PositiveIntegerField(null=True, blank=True)
     interrupted = models.BooleanField(default=False)
     item_id = models.CharField(max_length=64, blank=True, help_text="Realtime conversation item.")
+    # Agent turns that answered the caller: from the caller's end of speech to this turn's
+    # first audio sent to the carrier, and to when the carrier started playing it.
+    response_sent_ms = models.PositiveIntegerField(
+        "response time, sent (ms)", null=True, blank=True
+    )
+    response_played_ms = models.PositiveIntegerField(
+        "response time, played (ms)", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["call", "started_ms", "id"]

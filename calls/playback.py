@@ -18,7 +18,7 @@ def base64_decoded_length(payload: str) -> int:
 
 
 @dataclass
-class _Chunk:
+class Chunk:
     mark: str
     item_id: str
     ms: float
@@ -29,7 +29,7 @@ class PlaybackTracker:
     """Marks in flight for one carrier stream. Times are monotonic seconds, passed in."""
 
     def __init__(self) -> None:
-        self._pending: deque[_Chunk] = deque()
+        self._pending: deque[Chunk] = deque()
         self._sent_ms: dict[str, float] = {}
         self._echoed_ms: dict[str, float] = {}
         self._last_echo_at: float | None = None
@@ -42,20 +42,24 @@ class PlaybackTracker:
         self._sequence += 1
         mark = f"{item_id}:{self._sequence}"
         ms = audio_bytes / BYTES_PER_MS
-        self._pending.append(_Chunk(mark, item_id, ms, at))
+        self._pending.append(Chunk(mark, item_id, ms, at))
         self._sent_ms[item_id] = self._sent_ms.get(item_id, 0) + ms
         return mark
 
-    def echoed(self, mark: str, *, at: float) -> None:
+    def echoed(self, mark: str, *, at: float) -> list[Chunk]:
+        """The carrier echoed `mark`: returns the chunks this tells were played."""
         if mark in self._voided:
             self._voided.discard(mark)
-            return
+            return []
+        played = []
         while self._pending:
             chunk = self._pending.popleft()
+            played.append(chunk)
             self._echoed_ms[chunk.item_id] = self._echoed_ms.get(chunk.item_id, 0) + chunk.ms
             if chunk.mark == mark:
                 break
         self._last_echo_at = at
+        return played
 
     def cleared(self) -> None:
         """The carrier dropped everything not yet played."""

@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.models import Agent
+from calls.api_latency import AbandonmentSerializer, CampaignLatencySerializer
 from calls.models import PhoneNumber
 from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
@@ -255,6 +256,10 @@ class ProgressSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Targets by the outcome of their calls."
     )
     calls_in_progress = serializers.IntegerField()
+    latency = CampaignLatencySerializer(help_text="Over all of the campaign's calls (ms).")
+    abandonment = AbandonmentSerializer(
+        help_text="The rolling 30-day abandonment rate the compliance engine reads."
+    )
 
 
 class SpendSerializer(serializers.Serializer):

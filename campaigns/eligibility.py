@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from calls.latency import campaign_abandonment
 from calls.models import Call
 from campaigns.budgets import budget_blocking
-from campaigns.compliance import Decision, Facts, RuleResult, evaluate, explain
+from campaigns.compliance import Abandonment, Decision, Facts, RuleResult, evaluate, explain
 from campaigns.models import Campaign, Consent, Contact, RegistrySync, Suppression, Target
 
 # The longest frequency-cap window (residential exemption: 3 per 30 days).
@@ -65,6 +66,13 @@ def facts_for_contacts(
     caller_id = campaign.caller_id
     caller_id_owned = caller_id.organization_id == organization.pk and caller_id.is_caller_id
     over_budget, budget_resets_at = budget_blocking(campaign=campaign, at=at)
+    abandoned = campaign_abandonment(campaign_id=campaign.pk, at=at)
+    abandonment = Abandonment(
+        answered=abandoned["answered"],
+        abandoned=abandoned["abandoned"],
+        pause_percent=abandoned["pause_percent"],
+        recovers_at=abandoned["recovers_at"],
+    )
 
     facts = {}
     for contact in contacts:
@@ -90,6 +98,7 @@ def facts_for_contacts(
             caller_id_owned=caller_id_owned,
             over_budget=over_budget,
             budget_resets_at=budget_resets_at,
+            abandonment=abandonment,
         )
     return facts
 

@@ -130,6 +130,7 @@ def _book_call(campaign: Campaign, target: Target, decision) -> Call:
         organization=campaign.organization,
         direction=Call.Direction.OUTBOUND,
         target=target,
+        campaign=campaign,
         attempt=target.attempts,
         agent_id=campaign.agent_id,
         from_number=campaign.caller_id.number,

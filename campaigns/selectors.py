@@ -1,19 +1,25 @@
 """Reads about campaigns and their audience."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from campaigns.models import Campaign, Target
 
 
-def campaign_progress(*, campaign_id: int) -> dict:
-    """A campaign's status, how many targets are in each state and with each outcome, and
-    how many of its calls are under way (the live dashboard's data). No money: everyone who
-    may read the campaign sees this; `campaign_spend` is for those who read costs."""
+def campaign_progress(*, campaign_id: int, at: datetime | None = None) -> dict:
+    """A campaign's status, how many targets are in each state and with each outcome, how
+    many of its calls are under way, how long its callers wait for the agent, and its
+    30-day abandonment rate at `at` (default now) (the live dashboard's data). No money:
+    everyone who may read the campaign sees this; `campaign_spend` is for those who read
+    costs."""
+    from calls.latency import campaign_abandonment, campaign_latency
     from calls.models import Call
     from calls.states import TERMINAL
 
+    at = at or timezone.now()
     campaign = Campaign.objects.only("id", "name", "status").get(pk=campaign_id)
     counts = dict(
         Target.objects.filter(campaign_id=campaign_id)
@@ -41,6 +47,24 @@ def campaign_progress(*, campaign_id: int) -> dict:
         "total": sum(targets.values()),
         "outcomes": outcomes,
         "calls_in_progress": in_progress,
+        "latency": campaign_latency(campaign_id=campaign_id),
+        "abandonment": _abandonment_progress(campaign_abandonment(campaign_id=campaign_id, at=at)),
+    }
+
+
+def _abandonment_progress(abandonment: dict) -> dict:
+    """Plain JSON values: the progress also travels over the channel layer."""
+    stopped = (
+        abandonment["abandoned"] * 100 > abandonment["pause_percent"] * abandonment["answered"]
+    )
+    recovers_at = abandonment["recovers_at"]
+    return {
+        "answered": abandonment["answered"],
+        "abandoned": abandonment["abandoned"],
+        "rate_percent": float(abandonment["rate_percent"]),
+        "pause_percent": float(abandonment["pause_percent"]),
+        "is_dialing_stopped": stopped,
+        "recovers_at": recovers_at.isoformat() if stopped and recovers_at else None,
     }
 
 

@@ -41,6 +41,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="how long after a call ends its price appears, as Twilio's does "
         f"(default {Billing.price_delay_seconds:g})",
     )
+    parser.add_argument(
+        "--first-audio-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long the model takes to the first audio of each response, as a slow or "
+        "overloaded model does (default 0; above 2 the agent abandons answered calls)",
+    )
     return parser.parse_args(argv)
 
 
@@ -60,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         recording_dir=arguments.recordings,
         billing=Billing(price_delay_seconds=arguments.price_delay),
     )
-    model = ModelServer()
+    model = ModelServer(first_audio_delay=arguments.first_audio_delay)
     stopping = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopping.set())

@@ -101,6 +101,7 @@ class CallFactory(factory.django.DjangoModelFactory):
     organization = factory.SelfAttribute("target.campaign.organization")
     direction = Call.Direction.OUTBOUND
     target = factory.SubFactory(TargetFactory)
+    campaign = factory.LazyAttribute(lambda call: call.target.campaign if call.target else None)
     attempt = 1
     agent = factory.SelfAttribute("target.campaign.agent")
     from_number = factory.SelfAttribute("target.campaign.caller_id.number")

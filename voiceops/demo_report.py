@@ -1,5 +1,5 @@
 """The demo's terminal view: live progress of its campaigns, then each call's outcome and
-cost, its post-call analysis (summary, sentiment, follow-up) and the survey's answers."""
+cost, how long its caller waited for the agent, its post-call analysis (summary, sentiment, follow-up) and the survey's answers."""
 
 import os
 import time
@@ -65,7 +65,7 @@ def watch(*, campaign_ids: list[int], now, check_alive, poll_seconds: float = 1.
             break
         time.sleep(poll_seconds)
     for campaign_id in campaign_ids:
-        print_results(campaign_id=campaign_id)
+        print_results(campaign_id=campaign_id, at=now())
     print_budget_alerts(campaign_id=campaign_ids[0])
 
 
@@ -76,7 +76,7 @@ def _local(at: datetime | None, zones: list[str]) -> str:
     return at.astimezone(zone).strftime("%a %H:%M %Z")
 
 
-def print_results(*, campaign_id: int) -> None:
+def print_results(*, campaign_id: int, at: datetime) -> None:
     from calls.models import Call
     from campaigns.models import Campaign, Target
 
@@ -96,6 +96,7 @@ def print_results(*, campaign_id: int) -> None:
             f"${call.cost_total:>8.4f}"
         )
     print(f"  {'total':<72} ${total:>8.4f}")
+    print_latency(campaign_id=campaign_id, at=at)
     print("\nTargets not settled by a call")
     for target in (
         Target.objects.filter(campaign_id=campaign_id)
@@ -115,6 +116,48 @@ def print_results(*, campaign_id: int) -> None:
     print_analysis(campaign=campaign)
     if campaign.survey_id:
         print_survey(campaign=campaign)
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value} ms"
+
+
+def print_latency(*, campaign_id: int, at: datetime) -> None:
+    """Each answered call's first audio after the answer and its turns' latency (from the
+    caller's end of speech to the agent's first audio sent), then the campaign's, and its
+    abandonment rate at `at` (the demo's simulated clock)."""
+    from calls.latency import call_latency_summary, campaign_abandonment, campaign_latency
+    from calls.models import Call
+
+    print("\nLatency (first audio after the answer; turns from the caller's end of speech)")
+    print(f"  {'contact':<15} {'first audio':>11} {'played':>9} {'turns':>5} {'p50':>9} {'p99':>9}")
+    calls = (
+        Call.objects.filter(campaign_id=campaign_id, media_started_at__isnull=False)
+        .select_related("target__contact")
+        .order_by("pk")
+    )
+    for call in calls:
+        latency = call_latency_summary(call)
+        turns = latency["turn_sent_ms"]
+        print(
+            f"  {call.target.contact.name:<15} {_ms(latency['first_audio_sent_ms']):>11} "
+            f"{_ms(latency['first_audio_played_ms']):>9} {latency['turns']:>5} "
+            f"{_ms(turns['p50']):>9} {_ms(turns['p99']):>9}"
+            + ("  abandoned (no agent audio within 2 s)" if latency["is_abandoned"] else "")
+        )
+    overall = campaign_latency(campaign_id=campaign_id)
+    first, turns = overall["first_audio_sent_ms"], overall["turn_sent_ms"]
+    print(
+        f"  campaign: first audio p50 {_ms(first['p50'])}, p99 {_ms(first['p99'])} over "
+        f"{overall['calls']} calls; turns p50 {_ms(turns['p50'])}, p99 {_ms(turns['p99'])} over "
+        f"{overall['turns']} turns"
+    )
+    abandonment = campaign_abandonment(campaign_id=campaign_id, at=at)
+    print(
+        f"  abandoned: {abandonment['abandoned']} of {abandonment['answered']} calls answered "
+        f"by a person in 30 days ({abandonment['rate_percent']} %; dialing stops above "
+        f"{abandonment['pause_percent']} %)"
+    )
 
 
 def _wrapped(text: str, *, indent: int, width: int = 96) -> str:

@@ -6,12 +6,13 @@ With no environment at all the project runs the zero-setup demo: SQLite, no Redi
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from voiceops.env import env_bool, env_int, env_list, env_str, env_url
+from voiceops.env import env_bool, env_decimal, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VOICEOPS_VAR_DIR", str(BASE_DIR / "var")))
@@ -148,6 +149,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
 # A contact CSV with more columns than this is refused before it is stored.
 CONTACT_CSV_MAX_COLUMNS = env_int("CONTACT_CSV_MAX_COLUMNS", 200, minimum=2)
+
+# The compliance engine stops a campaign's dialing when its calls abandoned (no agent audio
+# within 2 s of a person's answer) over the last 30 days exceed this share of its calls
+# answered by a person. The legal limit is 3 % (47 CFR 64.1200(a)(7)); the default keeps a
+# margin below it (docs/compliance.md, rule 11).
+ABANDON_RATE_PAUSE_PERCENT = env_decimal("ABANDON_RATE_PAUSE_PERCENT", Decimal("2"))
+if not (
+    ABANDON_RATE_PAUSE_PERCENT.is_finite()
+    and Decimal(0) <= ABANDON_RATE_PAUSE_PERCENT <= Decimal(3)
+):
+    raise ImproperlyConfigured(
+        f"ABANDON_RATE_PAUSE_PERCENT={ABANDON_RATE_PAUSE_PERCENT} must be between 0 and 3 "
+        "(the legal limit)."
+    )
 
 # Security: production defaults; each can be relaxed explicitly for local runs.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

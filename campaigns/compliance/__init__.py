@@ -7,12 +7,13 @@ Rules are in docs/compliance.md; the state data is versioned under `data/`.
 
 from .decision import Decision, Reason, RuleResult, Verdict
 from .evaluation import evaluate, explain
-from .facts import Facts, InvalidFacts
+from .facts import Abandonment, Facts, InvalidFacts
 from .ruleset import PINNED_VERSION, RulesetError, load_ruleset
 from .zones import Location, locate
 
 __all__ = [
     "PINNED_VERSION",
+    "Abandonment",
     "Decision",
     "Facts",
     "InvalidFacts",

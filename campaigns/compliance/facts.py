@@ -9,6 +9,7 @@ not named).
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 
 PURPOSES = frozenset({"informational", "survey", "telemarketing"})
 CONSENTS = frozenset({"none", "express", "express_written"})
@@ -24,6 +25,39 @@ def require_aware(value: datetime, name: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Abandonment:
+    """A campaign's calls answered by a person over the rolling window, how many of them
+    were abandoned, and the share above which its dialing stops.
+
+    `recovers_at`: when the oldest abandoned call leaves the window, the first instant the
+    rate can fall while the campaign places no calls."""
+
+    answered: int
+    abandoned: int
+    pause_percent: Decimal
+    recovers_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.abandoned <= self.answered:
+            raise InvalidFacts(
+                f"abandoned calls ({self.abandoned}) must be between 0 and the answered "
+                f"calls ({self.answered})"
+            )
+        if self.recovers_at is not None:
+            require_aware(self.recovers_at, "recovers_at")
+
+    @property
+    def rate_percent(self) -> Decimal:
+        if not self.answered:
+            return Decimal(0)
+        return Decimal(self.abandoned * 100) / self.answered
+
+    @property
+    def is_exceeded(self) -> bool:
+        return self.abandoned * 100 > self.pause_percent * self.answered
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """One number, one campaign, its history. Datetimes must be aware.
 
@@ -34,6 +68,7 @@ class Facts:
     - `seller_named`: the written consent names the seller (telemarketing).
     - `holiday_overrides`: declared days per state code, e.g. {"LA": [date(...)]}.
     - `budget_resets_at`: when an exhausted budget renews, if known.
+    - `abandonment`: the campaign's abandonment over the last 30 days (None: no history).
     """
 
     phone: str
@@ -51,7 +86,7 @@ class Facts:
     weekdays: Collection[int] | None = None
     caller_id_owned: bool = False
     seller_named: bool = False
-    abandon_rate_exceeded: bool = False
+    abandonment: Abandonment | None = None
     over_budget: bool = False
     budget_resets_at: datetime | None = None
     holiday_overrides: Mapping[str, Iterable[date]] = field(default_factory=dict)
@@ -93,6 +128,10 @@ class Facts:
         if any(isinstance(day, datetime) or not isinstance(day, date) for _, day in declared):
             raise InvalidFacts("holiday overrides are dates (not datetimes) per state code")
         object.__setattr__(self, "declared_days", declared)
+
+    @property
+    def abandon_rate_exceeded(self) -> bool:
+        return self.abandonment is not None and self.abandonment.is_exceeded
 
     @property
     def has_consent(self) -> bool:

@@ -177,13 +177,29 @@ def campaign_window(facts: Facts, at: datetime, context: Context) -> RuleResult:
 
 
 def campaign_health(facts: Facts, at: datetime, context: Context) -> RuleResult:
-    if facts.abandon_rate_exceeded:
-        return denied(
-            "campaign_health",
-            Reason.ABANDON_RATE,
-            "abandonment over 30 days is above the 2 % pause threshold",
-        )
-    return allowed("campaign_health", "abandonment within limits")
+    """Dialing stops while the campaign's 30-day abandonment rate is above its threshold.
+    A defer, not a deny: the targets are called once the rate is back within it. The rate
+    can only fall when the oldest abandoned call leaves the window (the campaign places no
+    calls meanwhile), so the targets wait until then and are judged afresh."""
+    abandonment = facts.abandonment
+    if abandonment is None or not abandonment.is_exceeded:
+        return allowed("campaign_health", "abandonment within limits")
+    if abandonment.recovers_at is not None and at >= abandonment.recovers_at:
+        return allowed("campaign_health", "the abandoned calls have left the 30-day window")
+    return deferred(
+        "campaign_health",
+        Reason.ABANDON_RATE,
+        abandonment.recovers_at,
+        f"{abandonment.abandoned} of the campaign's {abandonment.answered} calls answered by a "
+        f"person in the last 30 days were abandoned (no agent audio within 2 s): "
+        f"{abandonment.rate_percent:.1f} %, above the {abandonment.pause_percent:g} % at which "
+        "dialing stops (the legal limit is 3 %)"
+        + (
+            f"; re-checked at {stamp(abandonment.recovers_at)}"
+            if abandonment.recovers_at is not None
+            else ""
+        ),
+    )
 
 
 def caller_id(facts: Facts, at: datetime, context: Context) -> RuleResult:
@@ -218,4 +234,10 @@ RULES: tuple[Rule, ...] = (
     caller_id,
     budget,
 )
-TIME_RULES: tuple[Rule, ...] = (frequency_cap, calling_hours, campaign_window, budget)
+TIME_RULES: tuple[Rule, ...] = (
+    frequency_cap,
+    calling_hours,
+    campaign_window,
+    campaign_health,
+    budget,
+)

@@ -64,6 +64,7 @@ class RealtimeSession:
         model: str,
         max_duration_seconds: float,
         audio_pace: float | None,
+        first_audio_delay: float = 0.0,
     ) -> None:
         self.websocket = websocket
         self.id = new_id("sess")
@@ -72,6 +73,7 @@ class RealtimeSession:
         )
         self.max_duration_seconds = max_duration_seconds
         self.audio_pace = audio_pace
+        self.first_audio_delay = first_audio_delay
         self.log: list[LoggedEvent] = []
         self.items: dict[str, Item] = {}
         self.policy = DialoguePolicy()

@@ -1,7 +1,8 @@
 """Streaming one Realtime response: output items, audio and transcript deltas, function calls.
 
 Audio is generated faster than it plays (`audio_pace` times real time, or as fast as
-possible when the pace is None), in 100 ms deltas, and stops at the next delta once the
+possible when the pace is None), in 100 ms deltas, after the session's `first_audio_delay`
+(a slow model: the time a loaded real API takes to its first audio of a response), and stops at the next delta once the
 response is cancelled, so an interrupted item holds only the audio actually sent.
 """
 
@@ -159,6 +160,12 @@ class ResponseStream:
         text: str,
     ) -> str:
         ulaw = await asyncio.to_thread(speech.synthesize, text)
+        delay = self.session.first_audio_delay
+        if delay and not self.response.output_audio_ms:
+            # Like a slow real API: `response.created` at once, the first audio much later
+            # (unless the response is cancelled meanwhile).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.response.cancelled.wait(), delay)
         audio_format = self.session.config.output_format
         encoded = encode_output(ulaw, audio_format)
         chunk_bytes = AUDIO_DELTA_MS * bytes_per_ms(audio_format)

@@ -86,7 +86,9 @@ def _faulty_content(fault: str | None, content: dict[str, Any]) -> str:
 
 class ModelServer(ThreadedServer):
     """OpenAI stand-in. `sessions` holds every Realtime session (with its event log);
-    `analysis_requests` every text request body, for tests to inspect."""
+    `analysis_requests` every text request body, for tests to inspect.
+    `first_audio_delay` (seconds, changeable while running): how long each response takes
+    to its first audio, for a slow model; sessions opened afterwards use the new value."""
 
     thread_name = "sandbox-model"
 
@@ -96,8 +98,10 @@ class ModelServer(ThreadedServer):
         api_key: str = DEFAULT_API_KEY,
         max_session_seconds: float = DEFAULT_MAX_SESSION_SECONDS,
         audio_pace: float | None = DEFAULT_AUDIO_PACE,
+        first_audio_delay: float = 0.0,
     ) -> None:
         super().__init__()
+        self.first_audio_delay = first_audio_delay
         self.api_key = api_key
         self.max_session_seconds = max_session_seconds
         self.audio_pace = audio_pace
@@ -165,6 +169,7 @@ class ModelServer(ThreadedServer):
             model=request.query.get("model", DEFAULT_MODEL),
             max_duration_seconds=self.max_session_seconds,
             audio_pace=self.audio_pace,
+            first_audio_delay=self.first_audio_delay,
         )
         self.sessions.append(session)
         if request.headers.get("OpenAI-Beta", "").startswith("realtime"):

@@ -268,6 +268,22 @@ def test_progress_counts_targets_by_status_and_outcome_and_calls_under_way(opera
         "total": 4,
         "outcomes": {"confirmed": 1},
         "calls_in_progress": 1,
+        "latency": {
+            "calls": 0,
+            "first_audio_sent_ms": {"p50": None, "p90": None, "p99": None, "max": None},
+            "first_audio_played_ms": {"p50": None, "p90": None, "p99": None, "max": None},
+            "turns": 0,
+            "turn_sent_ms": {"p50": None, "p90": None, "p99": None, "max": None},
+            "turn_played_ms": {"p50": None, "p90": None, "p99": None, "max": None},
+        },
+        "abandonment": {
+            "answered": 0,
+            "abandoned": 0,
+            "rate_percent": 0.0,
+            "pause_percent": 2.0,
+            "is_dialing_stopped": False,
+            "recovers_at": None,
+        },
     }
     assert Call.objects.count() == 1
 

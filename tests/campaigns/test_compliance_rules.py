@@ -2,11 +2,12 @@
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.compliance import Facts, InvalidFacts, evaluate, explain
+from campaigns.compliance import Abandonment, Facts, InvalidFacts, evaluate, explain
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Monday, June 1 2026, 10:00 in New York: inside every window of a 212 number.
@@ -219,11 +220,29 @@ def test_it_denies_when_no_instant_within_a_year_satisfies_every_window():
     assert "no instant within 366 days" in decision.detail
 
 
-def test_it_denies_a_campaign_paused_for_abandonment():
-    decision = evaluate(callable_facts(abandon_rate_exceeded=True), MONDAY_TEN)
+def test_it_stops_dialing_while_abandonment_is_above_the_threshold_until_it_can_fall():
+    recovers_at = MONDAY_TEN + timedelta(days=3)
+    abandonment = Abandonment(
+        answered=40, abandoned=1, pause_percent=Decimal("2"), recovers_at=recovers_at
+    )
 
-    assert decision.verdict == "deny"
+    decision = evaluate(callable_facts(abandonment=abandonment), MONDAY_TEN)
+
+    assert decision.verdict == "defer"
     assert decision.reason == "abandon_rate"
+    # The campaign's window (none here) and the hours: the first lawful instant from then.
+    assert decision.next_allowed_at == recovers_at
+    assert "1 of the campaign's 40 calls answered by a person" in decision.detail
+    assert "2.5 %, above the 2 % at which dialing stops" in decision.detail
+
+
+def test_it_allows_abandonment_at_or_below_the_threshold():
+    at_threshold = Abandonment(answered=50, abandoned=1, pause_percent=Decimal("2"))
+    none_abandoned = Abandonment(answered=3, abandoned=0, pause_percent=Decimal("2"))
+
+    assert evaluate(callable_facts(abandonment=at_threshold), MONDAY_TEN).is_allowed
+    assert evaluate(callable_facts(abandonment=none_abandoned), MONDAY_TEN).is_allowed
+    assert evaluate(callable_facts(abandonment=None), MONDAY_TEN).is_allowed
 
 
 def test_it_denies_a_caller_id_the_organisation_does_not_own():

@@ -88,3 +88,57 @@ async def test_it_answers_4404_to_a_member_of_another_organisation():
         assert code == 4404
     finally:
         await communicator.disconnect()
+
+
+@sync_to_async
+def a_call_ends_with_latency_measured(campaign):
+    from django.utils import timezone
+
+    from calls.models import Turn
+    from campaigns.progress import campaign_progress_publish
+    from tests.factories import CallFactory
+
+    call = CallFactory(
+        target=TargetFactory(campaign=campaign, status="done"),
+        status="completed",
+        answered_by="human",
+        media_started_at=timezone.now(),
+        first_audio_sent_ms=2400,
+        first_audio_played_ms=2460,
+        is_abandoned=True,
+    )
+    Turn.objects.create(
+        call=call,
+        speaker="agent",
+        text="Thanks, see you then.",
+        started_ms=4000,
+        response_sent_ms=820,
+        response_played_ms=860,
+    )
+    campaign_progress_publish(campaign_id=campaign.pk)
+
+
+async def test_the_push_carries_the_campaigns_latency_and_abandonment():
+    cookie, campaign = await operator_with_campaign()
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/campaigns/{campaign.pk}/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
+    )
+    try:
+        connected, _ = await communicator.connect()
+        assert connected
+        snapshot = await communicator.receive_json_from(timeout=5)
+        assert snapshot["latency"]["turns"] == 0
+        assert snapshot["abandonment"]["answered"] == 0
+
+        await a_call_ends_with_latency_measured(campaign)
+
+        pushed = await communicator.receive_json_from(timeout=5)
+        assert pushed["latency"]["first_audio_sent_ms"]["p50"] == 2400
+        assert pushed["latency"]["turn_sent_ms"]["p50"] == 820
+        assert pushed["latency"]["turn_played_ms"]["max"] == 860
+        assert pushed["abandonment"]["abandoned"] == 1
+        assert pushed["abandonment"]["is_dialing_stopped"] is True
+    finally:
+        await communicator.disconnect()

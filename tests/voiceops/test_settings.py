@@ -34,7 +34,7 @@ def manage(*args, env):
 _OURS = {
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL",
     "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
-    "SECRET_KEY_FALLBACKS",
+    "SECRET_KEY_FALLBACKS", "ABANDON_RATE_PAUSE_PERCENT",
 }  # fmt: skip
 
 
@@ -45,6 +45,9 @@ _OURS = {
         ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a URL with scheme"),
         ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS='a year' is not a whole number"),
         ("DATABASE_URL", "postgress://x", "DATABASE_URL is malformed"),
+        ("ABANDON_RATE_PAUSE_PERCENT", "two", "is not a decimal number"),
+        ("ABANDON_RATE_PAUSE_PERCENT", "5", "must be between 0 and 3 (the legal limit)"),
+        ("ABANDON_RATE_PAUSE_PERCENT", "NaN", "must be between 0 and 3 (the legal limit)"),
     ],
 )
 def test_the_project_refuses_to_start_with_a_malformed_setting(name, value, message):
