@@ -181,6 +181,9 @@ class CallBridge:
         was_responding = self.active_response_id is not None or self.is_response_requested
         self.active_response_id = None
         self.is_response_requested = False
+        # Its item belonged to the lost session, whose words will never come.
+        self.candidate_item_id = None
+        self.candidate_proof_ms = None
         if error.is_permanent:
             logger.error("Call %s: the model refused the session: %s", self.setup.call_id, error)
             return False
@@ -557,12 +560,15 @@ class CallBridge:
         `clear` goes first, so no more of the unplayed audio reaches the caller (a caller
         that already sent it passes `is_cleared` and the instant it did). Returns what was
         cut short, if anything was playing."""
+        if not self.playback.is_idle and not is_cleared:
+            at = self.clock()
+            await self.carrier.send_clear()
+        # Marks echoed while `clear` was on its way are audio that played: what is still
+        # pending is what the caller did not hear.
+        playing = self.playback.pending_item_ids()
         stopped = None
-        if not self.playback.is_idle:
-            if not is_cleared:
-                at = self.clock()
-                await self.carrier.send_clear()
-            playing = self.playback.pending_item_ids()
+        if playing:
+            at = self.clock() if at is None else at
             first = playing[0]
             played_ms = self.playback.played_ms(first, at=at)
             self.playback.cleared()
