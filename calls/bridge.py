@@ -385,19 +385,14 @@ class CallBridge:
 
     async def _on_speech_started(self, event: dict) -> None:
         if self.barge_in.is_immediate:
-            if not self.is_final_message and not self.playback.is_idle:
-                # Clear first: every await or computation before it is agent audio the
-                # caller hears over their own voice.
-                at = self.clock()
-                await self.carrier.send_clear()
-                stopped = await self._stop_agent(at=at, is_cleared=True)
+            if self.is_final_message:
                 self._note_caller_speech(event)
-                if stopped is not None:
-                    self.log.event("barge_in", at=self.now(), **stopped)
                 return
+            # The stop first: no await before `clear`, the caller's turn is noted after.
+            stopped = await self._stop_agent()
             self._note_caller_speech(event)
-            if not self.is_final_message:
-                await self._cancel_running_response()
+            if stopped is not None:
+                self.log.event("barge_in", at=self.now(), **stopped)
             return
         self._note_caller_speech(event)
         if self.is_final_message or not self._is_agent_audible():
@@ -553,25 +548,20 @@ class CallBridge:
         with contextlib.suppress(RealtimeUnavailable):
             await self.model.create_response(instructions=instructions)
 
-    async def _stop_agent(
-        self, *, at: float | None = None, is_cleared: bool = False
-    ) -> dict | None:
+    async def _stop_agent(self) -> dict | None:
         """The caller stops hearing the agent now, and the model learns how much was heard.
-        `clear` goes first, so no more of the unplayed audio reaches the caller (a caller
-        that already sent it passes `is_cleared` and the instant it did). Returns what was
-        cut short, if anything was playing."""
-        if not self.playback.is_idle and not is_cleared:
-            at = self.clock()
-            await self.carrier.send_clear()
-        # Marks echoed while `clear` was on its way are audio that played: what is still
-        # pending is what the caller did not hear.
+        `clear` is the first thing sent. Before it, only what must be read at that instant:
+        how much had played, and the pending marks voided, because the carrier echoes them
+        at once on `clear` and an echo handled while `clear` is still being written would
+        otherwise count as played. Returns what was cut short, if anything was playing."""
+        at = self.clock()
         playing = self.playback.pending_item_ids()
         stopped = None
         if playing:
-            at = self.clock() if at is None else at
             first = playing[0]
             played_ms = self.playback.played_ms(first, at=at)
             self.playback.cleared()
+            await self.carrier.send_clear()
             self._playback_changed.set()
             for index, item_id in enumerate(playing):
                 heard = played_ms if index == 0 else 0
