@@ -23,6 +23,8 @@ class AgentSerializer(InOrganizationSerializer):
             "model",
             "language",
             "turn_detection",
+            "barge_in",
+            "barge_in_min_speech_ms",
             "tools",
             "voicemail_message",
             "transfer_number",

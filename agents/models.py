@@ -1,7 +1,7 @@
 """What the AI says and can do on a call."""
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -28,6 +28,13 @@ class Voice(models.TextChoices):
     SAGE = "sage"
     SHIMMER = "shimmer"
     VERSE = "verse"
+
+
+class BargeIn(models.TextChoices):
+    """What happens when the caller talks while the agent speaks."""
+
+    IGNORE_BACKCHANNELS = "ignore_backchannels", "Ignore short acknowledgements"
+    IMMEDIATE = "immediate", "Stop at any speech"
 
 
 def default_tools():
@@ -79,6 +86,22 @@ class Agent(models.Model):
     language = models.CharField(max_length=16, default="en")
     turn_detection = models.JSONField(
         default=default_turn_detection, validators=[validate_turn_detection]
+    )
+    barge_in = models.CharField(
+        "barge-in",
+        max_length=20,
+        choices=BargeIn.choices,
+        default=BargeIn.IGNORE_BACKCHANNELS,
+        help_text="Ignore short acknowledgements: the agent keeps talking through "
+        "“okay”, “mm-hm” or a cough, and stops for longer speech or other "
+        "words. Stop at any speech: the agent stops the moment the caller makes a sound.",
+    )
+    barge_in_min_speech_ms = models.PositiveIntegerField(
+        "barge-in after (ms of speech)",
+        default=600,
+        validators=[MinValueValidator(200), MaxValueValidator(3000)],
+        help_text="With short acknowledgements ignored: speech at least this long stops the "
+        "agent whatever its words.",
     )
     tools = models.JSONField(default=default_tools, blank=True, validators=[validate_tools])
     voicemail_message = models.TextField(

@@ -77,7 +77,7 @@ PROFILE_DIR = ROOT / "var" / "bench"
 
 def calls_create(count: int, *, first_number: int, barge_in_every: int) -> list[CallTicket]:
     """`count` answered outbound reminder calls of one campaign, and their stream tokens."""
-    from agents.models import Agent
+    from agents.models import Agent, BargeIn
     from calls.models import Call, CallStatus
     from campaigns.models import Consent, Contact, Target
     from tests.factories import AgentFactory, CampaignFactory, OrganizationFactory
@@ -87,6 +87,9 @@ def calls_create(count: int, *, first_number: int, barge_in_every: int) -> list[
         organization=organization,
         greeting="Can you confirm your appointment on {{ appointment }}?",
         model="gpt-realtime",
+        # The goal's speech_started → clear is the immediate mode's: with acknowledgements
+        # ignored the agent talks on until the speech proves to be an interruption.
+        barge_in=BargeIn.IMMEDIATE,
     )
     campaign = CampaignFactory(organization=organization, agent=agent)
     numbers = [f"+1305{first_number + index:07d}" for index in range(count)]

@@ -112,6 +112,11 @@ class CallBridge:
         self.muted_response_id: str | None = None
         self.utterances: dict[str, Utterance] = {}
         self.caller_turns: dict[str, list[int | None]] = {}
+        self.barge_in = setup.barge_in
+        # Caller speech over the agent not yet proven an interruption (ignore_backchannels):
+        # its item id, and the call audio position at which it is long enough to be one.
+        self.candidate_item_id: str | None = None
+        self.candidate_proof_ms: int | None = None
         self.history: list[HistoryEntry] = []
         self.handled_tool_calls: set[str] = set()
         self.tool_tasks: set[asyncio.Task] = set()
@@ -182,6 +187,9 @@ class CallBridge:
         was_responding = self.active_response_id is not None or self.is_response_requested
         self.active_response_id = None
         self.is_response_requested = False
+        # Its item belonged to the lost session, whose words will never come.
+        self.candidate_item_id = None
+        self.candidate_proof_ms = None
         if error.is_permanent:
             logger.error("Call %s: the model refused the session: %s", self.setup.call_id, error)
             return False
@@ -297,6 +305,8 @@ class CallBridge:
         self.latency.heard(heard_ms=self.heard_ms, at=self.clock())
         if self.is_closing:
             return
+        if self.candidate_proof_ms is not None and self.heard_ms >= self.candidate_proof_ms:
+            await self._interrupt_candidate(proof="duration")
         if self.model is None:
             # The session is still opening: keep the caller's first words for it.
             self.early_audio.append(payload)
@@ -388,35 +398,102 @@ class CallBridge:
             self._record_utterance(utterance, at=self.clock())
 
     async def _on_speech_started(self, event: dict) -> None:
+        if self.barge_in.is_immediate:
+            if self.is_final_message:
+                self._note_caller_speech(event)
+                return
+            # The stop first: no await before `clear`, the caller's turn is noted after.
+            stopped = await self._stop_agent()
+            self._note_caller_speech(event)
+            if stopped is not None:
+                self.log.event("barge_in", at=self.now(), **stopped)
+            return
+        self._note_caller_speech(event)
+        if self.is_final_message or not self._is_agent_audible():
+            return
+        # Maybe only an "okay": the agent talks on until the speech proves otherwise. The
+        # wait counts from the audio the model had when it noticed the speech, so its
+        # `speech_stopped`, noticed as late, can still arrive in time.
+        self.candidate_item_id = event.get("item_id", "")
+        self.candidate_proof_ms = self.heard_ms + self.barge_in.proof_wait_ms()
+
+    def _note_caller_speech(self, event: dict) -> None:
         item_id = event.get("item_id", "")
         self.caller_turns[item_id] = [self.session_base_ms + event.get("audio_start_ms", 0), None]
+
+    def _is_agent_audible(self) -> bool:
+        return not self.playback.is_idle or self.active_response_id is not None
+
+    async def _interrupt_candidate(self, *, proof: str) -> None:
+        """The caller's speech over the agent is an interruption: stop the agent now."""
+        self.candidate_item_id = None
+        self.candidate_proof_ms = None
         if self.is_final_message:
             return
         stopped = await self._stop_agent()
         if stopped is not None:
-            self.log.event("barge_in", at=self.now(), **stopped)
+            self.log.event("barge_in", at=self.now(), proof=proof, **stopped)
 
     async def _on_speech_stopped(self, event: dict) -> None:
+        item_id = event.get("item_id", "")
         ended_ms = self.session_base_ms + event.get("audio_end_ms", 0)
-        turn = self.caller_turns.get(event.get("item_id", ""))
+        turn = self.caller_turns.get(item_id)
         if turn is not None:
             turn[1] = ended_ms
         self.latency.speech_ended(call_ms=ended_ms, at=self.clock())
+        if self.barge_in.is_immediate or self.is_final_message:
+            return  # the server answers the turn itself (create_response), or the call ends
+        if item_id != self.candidate_item_id:
+            await self._request_response()
+            return
+        speech_ms = None
+        if turn is not None and turn[1] is not None:
+            speech_ms = self.barge_in.speech_ms(
+                audio_start_ms=turn[0] - self.session_base_ms,
+                audio_end_ms=turn[1] - self.session_base_ms,
+            )
+        if self.barge_in.is_long_enough(speech_ms):
+            await self._interrupt_candidate(proof="duration")
+            await self._request_response()
+            return
+        # Short: its words decide, once transcribed.
+        self.candidate_proof_ms = None
 
     async def _on_caller_transcript(self, event: dict) -> None:
         self.log.usage(usage_from_transcription(event.get("usage")))
+        item_id = event.get("item_id", "")
         text = (event.get("transcript") or "").strip()
-        started, ended = self.caller_turns.pop(event.get("item_id", ""), (self.heard_ms, None))
-        if not text:
+        started, ended = self.caller_turns.pop(item_id, (self.heard_ms, None))
+        if text:
+            self.log.turn(
+                speaker="caller",
+                text=text,
+                started_ms=started,
+                ended_ms=ended,
+                item_id=item_id,
+            )
+            self.history.append(HistoryEntry("user", text))
+        if item_id == self.candidate_item_id:
+            await self._decide_on_words(item_id, text)
+
+    async def _on_caller_transcript_failed(self, event: dict) -> None:
+        if event.get("item_id") == self.candidate_item_id:
+            await self._decide_on_words(event.get("item_id", ""), "")
+
+    async def _decide_on_words(self, item_id: str, text: str) -> None:
+        """Short speech over the agent, now transcribed: an acknowledgement or noise lets the
+        agent talk on (the words stay in the conversation, unanswered); anything else is an
+        interruption and a turn to answer."""
+        if not self.barge_in.is_backchannel(text):
+            await self._interrupt_candidate(proof="words")
+            await self._request_response()
             return
-        self.log.turn(
-            speaker="caller",
-            text=text,
-            started_ms=started,
-            ended_ms=ended,
-            item_id=event.get("item_id", ""),
-        )
-        self.history.append(HistoryEntry("user", text))
+        self.candidate_item_id = None
+        self.candidate_proof_ms = None
+        self.log.event("backchannel", at=self.now(), item_id=item_id, text=text)
+        if text and not self._is_agent_audible():
+            # The agent finished meanwhile: "yes" at the end of its question is the answer.
+            await self._request_response()
 
     async def _on_response_created(self, event: dict) -> None:
         self.active_response_id = event.get("response", {}).get("id")
@@ -465,6 +542,7 @@ class CallBridge:
         "input_audio_buffer.speech_started": _on_speech_started,
         "input_audio_buffer.speech_stopped": _on_speech_stopped,
         "conversation.item.input_audio_transcription.completed": _on_caller_transcript,
+        "conversation.item.input_audio_transcription.failed": _on_caller_transcript_failed,
         "response.created": _on_response_created,
         "response.done": _on_response_done,
         "response.output_item.done": _on_output_item_done,
@@ -488,16 +566,18 @@ class CallBridge:
 
     async def _stop_agent(self) -> dict | None:
         """The caller stops hearing the agent now, and the model learns how much was heard.
-        `clear` goes first, so no more of the unplayed audio reaches the caller. Returns
-        what was cut short, if anything was playing."""
+        `clear` is the first thing sent. Before it, only what must be read at that instant:
+        how much had played, and the pending marks voided, because the carrier echoes them
+        at once on `clear` and an echo handled while `clear` is still being written would
+        otherwise count as played. Returns what was cut short, if anything was playing."""
         at = self.clock()
-        stopped = None
         playing = self.playback.pending_item_ids()
+        stopped = None
         if playing:
             first = playing[0]
             played_ms = self.playback.played_ms(first, at=at)
-            await self.carrier.send_clear()
             self.playback.cleared()
+            await self.carrier.send_clear()
             self._playback_changed.set()
             for index, item_id in enumerate(playing):
                 heard = played_ms if index == 0 else 0
@@ -513,11 +593,14 @@ class CallBridge:
                 "audio_end_ms": played_ms,
                 "sent_ms": self.playback.sent_ms(first),
             }
+        await self._cancel_running_response()
+        return stopped
+
+    async def _cancel_running_response(self) -> None:
         if self.active_response_id is not None and self.model is not None:
             self.muted_response_id = self.active_response_id
             with contextlib.suppress(RealtimeUnavailable):
                 await self.model.cancel_response()
-        return stopped
 
     async def _say_last(self, text: str, *, reason: str) -> None:
         """Stop whatever the agent is saying, say `text`, then hang up once it has played."""

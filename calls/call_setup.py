@@ -9,6 +9,7 @@ from django.conf import settings
 from agents.prompts import CallScript, call_script
 from agents.realtime import TRANSCRIPTION_MODEL, SessionSettings
 from agents.tools import CallContext, ToolRegistry
+from calls.barge_in import BargeInPolicy
 from calls.costs import Rates, rates_in_force
 from calls.models import Call
 from calls.states import TERMINAL
@@ -32,12 +33,21 @@ class CallSetup:
     max_cost_per_call: Decimal | None
     rates: Rates
     is_outbound: bool
+    barge_in: BargeInPolicy
 
 
-def turn_detection_for_bridge(agent_turn_detection: dict) -> dict:
+def turn_detection_for_bridge(agent_turn_detection: dict, *, barge_in: BargeInPolicy) -> dict:
     """The agent's turn detection, with barge-in left to the bridge: it cancels the response
-    itself, knowing what was played, so the server must not cancel on its own first."""
-    return {**agent_turn_detection, "create_response": True, "interrupt_response": False}
+    itself, knowing what was played, so the server must not cancel on its own first.
+
+    When acknowledgements are ignored the server must not answer each caller turn either: an
+    "okay" said over the agent would get a reply queued behind its answer. The bridge asks
+    for a response once the caller's speech proves to be a turn."""
+    return {
+        **agent_turn_detection,
+        "create_response": barge_in.is_immediate,
+        "interrupt_response": False,
+    }
 
 
 def call_setup_load(
@@ -89,6 +99,12 @@ def call_setup_load(
         target_id=target.pk if target else None,
         survey={line.question_id: line for line in script.survey},
     )
+    barge_in = BargeInPolicy.for_agent(
+        mode=agent.barge_in,
+        min_speech_ms=agent.barge_in_min_speech_ms,
+        turn_detection=agent.turn_detection,
+        language=agent.language,
+    )
     return CallSetup(
         call_id=call.pk,
         call_sid=call_sid,
@@ -96,7 +112,7 @@ def call_setup_load(
         session=SessionSettings(
             instructions=script.instructions,
             voice=agent.voice,
-            turn_detection=turn_detection_for_bridge(agent.turn_detection),
+            turn_detection=turn_detection_for_bridge(agent.turn_detection, barge_in=barge_in),
             tools=registry.offered(enabled),
             language=agent.language,
         ),
@@ -110,4 +126,5 @@ def call_setup_load(
             at=call.created_at or at, model=model, transcription_model=TRANSCRIPTION_MODEL
         ),
         is_outbound=is_outbound,
+        barge_in=barge_in,
     )

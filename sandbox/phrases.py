@@ -26,6 +26,7 @@ CALLER_PHRASES: dict[str, str] = {
     "opt_out": "Stop calling me.",
     "robot": "Are you a robot?",
     "yes": "Yes.",
+    "okay": "Okay.",  # a backchannel: said over the agent, it asks for nothing
     "no": "No.",
     "repeat": "Sorry, what was that?",
     "feedback": "The staff were very friendly.",

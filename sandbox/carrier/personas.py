@@ -19,6 +19,9 @@ name in this table, else "confirm":
     ..11 busy             the line is busy
     ..12 failed           the call cannot be connected
     ..13 robot_question   asks "Are you a robot?" before answering the question
+    ..14 backchannel      says "Okay." while the agent's opening plays, then answers the
+                          question with "Yes, I will be there." (barge_in, by contrast,
+                          really interrupts: a whole sentence over the opening)
 
 Every talking persona reacts to what it heard once the agent has finished saying it: it
 waits for the pause, answers, says "Hello?" when the agent stays silent, hangs up after
@@ -144,6 +147,14 @@ async def barges_in(person: Person) -> None:
     await answers_questions_with("confirm")(person)
 
 
+async def acknowledges(person: Person) -> None:
+    """Says "Okay." over the agent, as listeners do, and keeps listening to the same
+    utterance: an agent that talks on is heard to its question and answered."""
+    await person.agent_speaks_for(person.manners.barge_in_after)
+    await person.say("okay")
+    await answers_questions_with("confirm")(person)
+
+
 async def hangs_up_mid_call(person: Person) -> None:
     await person.agent_speaks_for(person.manners.hang_up_after)
     person.hang_up()
@@ -198,6 +209,7 @@ PERSONAS: Mapping[str, Persona] = {
         Persona("busy", pickup=BUSY),
         Persona("failed", pickup=FAILED),
         Persona("robot_question", script=first_says("robot", then=_confirm_questions)),
+        Persona("backchannel", script=acknowledges),
     )
 }
 
@@ -216,6 +228,7 @@ PERSONA_BY_LAST_TWO_DIGITS: Mapping[str, str] = {
     "11": "busy",
     "12": "failed",
     "13": "robot_question",
+    "14": "backchannel",
 }
 
 

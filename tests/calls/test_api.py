@@ -156,3 +156,29 @@ def test_an_inbound_call_is_listed_without_a_campaign(ours):
 
     [row] = response.json()["results"]
     assert (row["id"], row["campaign"], row["target"]) == (inbound.pk, None, None)
+
+
+def test_an_agents_barge_in_defaults_to_ignoring_acknowledgements_and_is_checked(ours):
+    api = ours.api("operator")
+
+    created = api.post("/api/agents/", {"name": "Desk", "instructions": "Hi"}, format="json")
+    too_short = api.patch(
+        f"/api/agents/{created.json()['id']}/",
+        {"barge_in": "immediate", "barge_in_min_speech_ms": 50},
+        format="json",
+    )
+    unknown = api.patch(
+        f"/api/agents/{created.json()['id']}/", {"barge_in": "never"}, format="json"
+    )
+
+    assert created.status_code == 201, created.json()
+    assert (created.json()["barge_in"], created.json()["barge_in_min_speech_ms"]) == (
+        "ignore_backchannels",
+        600,
+    )
+    assert too_short.status_code == 400
+    assert too_short.json()["errors"][0]["field"] == "barge_in_min_speech_ms"
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["field"] == "barge_in"
+    agent = AgentFactory._meta.model.objects.get(pk=created.json()["id"])
+    assert agent.barge_in == "ignore_backchannels"  # neither bad change was kept

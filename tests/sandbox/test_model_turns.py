@@ -335,3 +335,40 @@ async def test_it_refuses_a_second_response_while_one_is_active(real_time_client
 def test_frames_are_twenty_milliseconds():
     assert FRAME_BYTES == 20 * speech.BYTES_PER_MS
     assert base64.b64decode(append_event(b"\xff" * 160)["audio"]) == b"\xff" * 160
+
+
+async def test_it_lets_the_response_run_on_speech_when_interrupt_response_is_false(
+    real_time_client,
+):
+    client = real_time_client
+    await client.until("session.created")
+    session = pcmu_session(interrupt_response=False)
+    await client.send({"type": "session.update", "session": session})
+    await client.until("session.updated")
+    await client.send({"type": "response.create"})
+    await client.until("response.output_audio.delta")
+
+    await client.send_frames(caller_frames("Okay.", lead_ms=0))
+    events = await client.until("response.done")
+
+    types = [event["type"] for event in events]
+    assert "input_audio_buffer.speech_started" in types
+    assert events[-1]["response"]["status"] == "completed"
+
+
+async def test_it_leaves_the_response_to_the_client_when_create_response_is_false(connect):
+    client = await connect()
+    await open_reminder_call(client)
+    await client.send({"type": "session.update", "session": pcmu_session(create_response=False)})
+    await client.until("session.updated")
+
+    await client.send_frames(caller_frames("Yes, I will be there."))
+    await client.until("conversation.item.input_audio_transcription.completed")
+    # Events are handled in order: a response of the server's own would come before this.
+    await client.send({"type": "input_audio_buffer.clear"})
+    after = await client.until("input_audio_buffer.cleared")
+
+    assert [event["type"] for event in after] == ["input_audio_buffer.cleared"]
+    await client.send({"type": "response.create"})
+    answer = await client.until("response.done")
+    assert answer[-1]["response"]["output"][0]["name"] == "record_outcome"
