@@ -14,6 +14,7 @@ from calls.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    outcome_label,
 )
 from calls.webhooks_out import webhook_delivery_retry_now
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
@@ -145,10 +146,11 @@ class CallAdmin(SystemWrittenAdmin):
         "direction",
         "to_number",
         "status",
-        "outcome",
+        "outcome_shown",
         "sentiment",
         "analysis",
         "answered_by",
+        "language",
         "created_at",
     ]
     list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
@@ -171,6 +173,10 @@ class CallAdmin(SystemWrittenAdmin):
         if not can_read_costs(request):
             fields = [name for name in fields if name not in COST_FIELDS]
         return fields
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_shown(self, obj):
+        return outcome_label(obj.outcome) if obj.outcome else "-"
 
     @admin.display(description="analysis")
     def analysis(self, obj):
