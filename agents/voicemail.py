@@ -20,13 +20,14 @@ def voicemail_parts_check(organization: Organization) -> None:
     """Raise VoicemailNotPossible, naming what to set, if a message cannot be composed."""
     missing = []
     if not organization.name.strip():
-        missing.append("a registered business name")
+        missing.append("registered business name")
     if not organization.callback_number:
-        missing.append("a callback number")
+        missing.append("callback number")
     if missing:
+        what = " and no ".join(missing)
         raise VoicemailNotPossible(
-            f"{organization} has no {' and no '.join(missing)}; every call and voicemail "
-            "states them, so set them on the organisation first."
+            f"The organisation {organization.name!r} has no {what}; every call and voicemail "
+            f"states its business name and callback number, so set the {missing[0]} first."
         )
 
 
