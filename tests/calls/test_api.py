@@ -156,3 +156,19 @@ def test_an_inbound_call_is_listed_without_a_campaign(ours):
 
     [row] = response.json()["results"]
     assert (row["id"], row["campaign"], row["target"]) == (inbound.pk, None, None)
+
+
+def test_a_call_shows_who_answered_its_outcome_in_words_and_its_language(ours):
+    fax = CallFactory(
+        target=TargetFactory(campaign=ours.campaign, contact__organization=ours.organization),
+        status="completed",
+        answered_by="fax",
+        outcome="fax",
+        language="es",
+    )
+
+    row = ours.api("operator").get(f"/api/calls/{fax.pk}/").json()
+
+    assert (row["answered_by"], row["answered_by_label"]) == ("fax", "Fax machine")
+    assert (row["outcome"], row["outcome_label"]) == ("fax", "Fax machine")
+    assert row["language"] == "es"
