@@ -404,7 +404,6 @@ class CallBridge:
             if self.is_screened:
                 self.log.event("call_screening_passed", at=self.now())
                 await self.log.flush(outcome="")
-        self._caller_words.set()
 
     async def _answer_screener(self, heard: str) -> None:
         self.is_screened = True
@@ -486,8 +485,8 @@ class CallBridge:
         self.log.usage(usage_from_transcription(event.get("usage")))
         text = (event.get("transcript") or "").strip()
         started, ended = self.caller_turns.pop(event.get("item_id", ""), (self.heard_ms, None))
-        self._caller_words.set()
         if not text:
+            self._caller_words.set()
             return
         self.log.turn(
             speaker="caller",
@@ -498,6 +497,7 @@ class CallBridge:
         )
         self.history.append(HistoryEntry("user", text))
         await self._read_callee(text)
+        self._caller_words.set()  # a machine verdict waiting for these words decides now
 
     async def _on_response_created(self, event: dict) -> None:
         self.active_response_id = event.get("response", {}).get("id")
