@@ -250,3 +250,23 @@ async def test_the_contacts_language_picks_the_agents_variant_or_its_default(
     call, _ = await call_and_events(reminder.call.pk)
     assert call.language == language
     await side.stop()
+
+
+async def test_when_nobody_picks_up_after_the_screener_the_agent_ends_politely(
+    model_server, twilio
+):
+    reminder = await reminder_call()
+    side = twilio(speed=8)
+    await side.open(call_sid=reminder.sid, token=reminder.token())
+    await side.until(lambda: side.events("media"))
+    await side.say(SCREENER)
+
+    # The screener stays on the line in silence: the agent waits, then says goodbye.
+    assert await side.until_closed(within=120) == 1000
+    call, events = await call_and_events(reminder.call.pk)
+    assert (call.outcome, call.hangup_reason) == ("call_screening", "call_screening")
+    assert ("wrap_up", {"reason": "call_screening"}) in events
+    name = call.organization.name
+    assert agent_transcripts(model_server)[-1] == (
+        f"Sorry to have missed you. Please call {name} at (202) 555-0143. Goodbye."
+    )
