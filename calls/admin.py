@@ -54,6 +54,26 @@ class CarrierPriceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """Calls by outcome, in words, among the outcomes the organisation's calls have."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        outcomes = (
+            model_admin.get_queryset(request)
+            .exclude(outcome="")
+            .values_list("outcome", flat=True)
+            .distinct()
+            .order_by("outcome")
+        )
+        return [(outcome, outcome_label(outcome)) for outcome in outcomes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(outcome=self.value()) if self.value() else queryset
+
+
 def can_read_costs(request) -> bool:
     return request.user.has_perm("calls.view_costentry")
 
@@ -153,7 +173,7 @@ class CallAdmin(SystemWrittenAdmin):
         "language",
         "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    list_filter = ["status", "direction", OutcomeFilter, "answered_by", "sentiment", "organization"]
     actions = [rerun_analysis]
     search_fields = ["to_number", "from_number", "carrier_sid"]
     date_hierarchy = "created_at"
