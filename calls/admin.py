@@ -1,6 +1,12 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import path, reverse
+from django.utils.html import format_html
+from unfold.contrib.filters.admin import ChoicesDropdownFilter
 
+from calls.admin_ledger import CallDayFilter, LedgerCampaignFilter, ledger_csv, ledger_sums
+from calls.admin_reports import finance_report_csv_view, finance_report_view
 from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
     Call,
@@ -72,6 +78,24 @@ class OutcomeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(outcome=self.value()) if self.value() else queryset
+
+
+# How the ledger list says a line's quantity and its rate, short enough for one line.
+UNIT_NOUNS = {"minute": "min", "call": "call", "million_tokens": "tokens"}
+UNIT_RATES = {"minute": "minute", "call": "call", "million_tokens": "M tokens"}
+
+
+def admin_page(model_admin, route: str, view, name: str):
+    """A page of `model_admin` behind the admin's login, named `<app>_<model>_<name>`; the
+    view gets the model admin after the request."""
+    opts = model_admin.model._meta
+    return path(
+        route,
+        model_admin.admin_site.admin_view(
+            lambda request, **kwargs: view(request, model_admin, **kwargs)
+        ),
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
 
 
 def can_read_costs(request) -> bool:
@@ -217,14 +241,73 @@ class CallAdmin(SystemWrittenAdmin):
 
 @admin.register(RateCard)
 class RateCardAdmin(ScopedAdmin):
-    list_display = ["component", "unit", "price", "currency", "effective_from"]
-    list_filter = ["component"]
+    """The providers' prices. A component has one row per model (and per date it changed),
+    so the model column is what tells the rows apart."""
+
+    list_display = ["component", "model_name", "price", "unit", "currency", "effective_from"]
+    list_filter = [("component", ChoicesDropdownFilter), "unit"]
+    search_fields = ["model"]
+    ordering = ["component", "model", "-effective_from"]
+
+    @admin.display(description="model", ordering="model")
+    def model_name(self, obj):
+        return obj.model or "Every model"
 
 
 @admin.register(CostEntry)
 class CostEntryAdmin(SystemWrittenAdmin):
-    list_display = ["call", "component", "quantity", "unit", "unit_price", "amount", "currency"]
-    list_filter = ["component"]
+    """The ledger, filterable, with the sums of the filtered lines and their CSV."""
+
+    list_display = ["call_link", "campaign", "component", "units", "rate", "amount", "currency"]
+    list_filter = [
+        LedgerCampaignFilter,
+        ("component", ChoicesDropdownFilter),
+        ("call__created_at", CallDayFilter),
+    ]
+    list_filter_submit = True
+    list_select_related = ["call__target__campaign"]
+    list_before_template = "admin/calls/costentry/ledger_sums.html"
+    search_fields = ["call__to_number", "call__target__contact__name"]
+
+    @admin.display(description="call", ordering="call_id")
+    def call_link(self, obj):
+        url = reverse("admin:calls_call_change", args=[obj.call_id])
+        return format_html('<a href="{}">Call {}</a>', url, obj.call_id)
+
+    @admin.display(description="units", ordering="quantity")
+    def units(self, obj):
+        return f"{obj.quantity.normalize():,f} {UNIT_NOUNS[obj.unit]}"
+
+    @admin.display(description="rate", ordering="unit_price")
+    def rate(self, obj):
+        return f"{obj.unit_price.normalize():f} per {UNIT_RATES[obj.unit]}"
+
+    @admin.display(description="campaign", ordering="call__target__campaign__name")
+    def campaign(self, obj):
+        target = obj.call.target
+        return target.campaign.name if target else "Inbound calls"
+
+    def get_urls(self):
+        return [
+            admin_page(
+                self, "export.csv", lambda request, model_admin: self.export(request), "export"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["ledger_sums"] = ledger_sums(context["cl"].queryset)
+        return response
+
+    def export(self, request):
+        """The lines the list shows for the same filter, all of them, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return ledger_csv(changelist.queryset)
 
 
 @admin.register(CallEvent)
@@ -245,15 +328,25 @@ class TurnAdmin(SystemWrittenAdmin):
 
 @admin.register(CampaignDailyCost)
 class CampaignDailyCostAdmin(SystemWrittenAdmin):
+    """The daily roll-up; finance reads it through the finance report it links to."""
+
     list_display = ["day", "organization", "campaign", "calls", "cost_total", "currency"]
     list_filter = ["organization"]
     date_hierarchy = "day"
+    list_before_template = "admin/calls/campaigndailycost/report_link.html"
 
     def has_module_permission(self, request):
         return can_read_costs(request)
 
     def has_view_permission(self, request, obj=None):
         return can_read_costs(request) and super().has_view_permission(request, obj)
+
+    def get_urls(self):
+        return [
+            admin_page(self, "report/", finance_report_view, "report"),
+            admin_page(self, "report/<slug:section>.csv", finance_report_csv_view, "report_csv"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(WebhookEndpoint)

@@ -402,7 +402,7 @@ class CampaignDailyCost(models.Model):
     """What an organisation's calls cost per campaign per day (the organisation's day, by
     the call's start), kept exact by `calls.costs.call_price` in the transaction that
     writes the ledger. Finance reports read a month of these instead of millions of ledger
-    lines; `calls.reports.campaign_daily_costs_rebuild` recomputes them from the ledger."""
+    lines; `calls.daily_costs.daily_costs_rebuild` recomputes them from the priced calls."""
 
     organization = models.ForeignKey(
         "campaigns.Organization", on_delete=models.CASCADE, related_name="daily_costs"

@@ -1,21 +1,14 @@
 """The call admin: analysis results and errors on the page, and the "Re-run analysis" action."""
 
-import html
-import re
-
 import pytest
 from django.urls import reverse
 
 from calls.models import CostEntry, SurveyAnswer
 from tests.calls.test_analysis import REMINDER, SURVEY_LINES, finished_call, survey_campaign
 from tests.factories import member_of
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).strip()
 
 
 @pytest.fixture

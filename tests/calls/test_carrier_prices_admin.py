@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from calls.models import CallStatus, CostEntry, RateCard
-from tests.campaigns.test_admin import text_of
 from tests.factories import CallFactory, member_of
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
