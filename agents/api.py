@@ -22,6 +22,7 @@ class AgentSerializer(InOrganizationSerializer):
             "voice",
             "model",
             "language",
+            "language_variants",
             "turn_detection",
             "barge_in",
             "barge_in_min_speech_ms",
@@ -51,6 +52,10 @@ class AgentSerializer(InOrganizationSerializer):
             tools=attrs.get("tools", getattr(self.instance, "tools", [])),
             transfer_number=attrs.get(
                 "transfer_number", getattr(self.instance, "transfer_number", "")
+            ),
+            language=attrs.get("language", getattr(self.instance, "language", "en")),
+            language_variants=attrs.get(
+                "language_variants", getattr(self.instance, "language_variants", {})
             ),
         )
         try:

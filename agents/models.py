@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from agents.languages import validate_language_variants
+from voiceops.languages import validate_language_tag
 from voiceops.phones import validate_e164
 
 
@@ -83,7 +85,22 @@ class Agent(models.Model):
     model = models.CharField(
         max_length=100, blank=True, help_text="Realtime model; empty uses OPENAI_REALTIME_MODEL."
     )
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(
+        "default language",
+        max_length=16,
+        default="en",
+        validators=[validate_language_tag],
+        help_text="BCP 47 tag (en, es, fr-CA) of the instructions, greeting and voice above; "
+        "contacts whose language has no variant below hear this one.",
+    )
+    language_variants = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_language_variants],
+        help_text='Other languages the agent speaks, by tag: {"es": {"instructions": "…", '
+        '"voice": "coral", "greeting": "…"}} (voice and greeting optional). A contact whose '
+        "language is listed (es-MX is served by es) hears that variant.",
+    )
     turn_detection = models.JSONField(
         default=default_turn_detection, validators=[validate_turn_detection]
     )
@@ -105,7 +122,10 @@ class Agent(models.Model):
     )
     tools = models.JSONField(default=default_tools, blank=True, validators=[validate_tools])
     voicemail_message = models.TextField(
-        blank=True, help_text="Left on answering machines; keep health details out of it."
+        blank=True,
+        help_text="Left on answering machines, between the business name and the callback "
+        "number (and, for telemarketing, how to opt out), which are always added. Keep health "
+        "details out of it.",
     )
     transfer_number = models.CharField(max_length=20, blank=True, validators=[validate_e164])
     opt_out_digit = models.CharField(max_length=1, default="9")
@@ -135,3 +155,10 @@ class Agent(models.Model):
     def clean(self):
         if Tool.TRANSFER_TO_HUMAN in (self.tools or []) and not self.transfer_number:
             raise ValidationError({"transfer_number": "Transfer to a person needs a number."})
+        if self.language in (self.language_variants or {}):
+            raise ValidationError(
+                {
+                    "language_variants": f"{self.language!r} is the default language; edit the "
+                    "instructions and voice above instead of adding it as a variant."
+                }
+            )

@@ -19,16 +19,19 @@ in a delimited block at the end that the instructions declare to be data:
     CONTACT DATA>>>
 """
 
+import contextlib
 import json
 import logging
 import re
 from dataclasses import dataclass
 
-import phonenumbers
 from django.template import Context, Template, TemplateSyntaxError
 
+from agents.languages import AgentLanguage, agent_language
 from agents.models import Agent, Tool
+from agents.voicemail import VoicemailNotPossible, voicemail_message
 from campaigns.models import Campaign, Contact, Organization, Question, Target
+from voiceops.phones import spoken_number
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,14 @@ DATA_BLOCK_START = "<<<CONTACT DATA"
 DATA_BLOCK_END = "CONTACT DATA>>>"
 _REFERENCE = re.compile(r"\[contact data: ([^\]\n]+)\]")
 CONTACT_FIELDS = ("name", "phone", "state", "postal_code", "language")
+
+
+# What a call screener is told the call is about: the purpose, never the contact's details.
+SCREENING_REASONS = {
+    "informational": " with a reminder",
+    "survey": " with a short survey",
+    "telemarketing": " with an offer",
+}
 
 
 @dataclass(frozen=True)
@@ -67,15 +78,8 @@ class CallScript:
     wrap_up: str
     apology: str
     voicemail: str | None
-
-
-def spoken_number(number: str) -> str:
-    """`+12025550143` → `(202) 555-0143`: how a person reads a number aloud."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    screening: str  # said once to a call screener: who calls, and why
+    screening_goodbye: str  # when nobody picks up after the screener
 
 
 def quotable(text: str) -> str:
@@ -198,11 +202,14 @@ def call_script(
     contact: Contact | None = None,
     target: Target | None = None,
     questions: list[Question] | None = None,
+    language: AgentLanguage | None = None,
 ) -> CallScript:
-    """Everything the model is told for one call. Inbound calls pass no contact or target.
+    """Everything the model is told for one call. Inbound calls pass no contact or target;
+    `language` is the agent's variant for this contact (default: the agent's own).
 
     The contact's name and variables appear only in the closing data block; the agent's
     templates (instructions, greeting, voicemail message) refer to them by name."""
+    language = language or agent_language(agent, contact_language=None)
     data = ContactData.of(contact, target)
     variables = {**data.template_context(), "organization": organization, "campaign": campaign}
     org = organization.name
@@ -219,8 +226,19 @@ def call_script(
         opening = (
             f"Hello, this is an automated AI assistant for {org}. {notice} How can I help you?"
         )
-    question = render_template(agent.greeting, variables) if agent.greeting else None
-    voicemail = render_template(agent.voicemail_message, variables) or None
+    question = render_template(language.greeting, variables) if language.greeting else None
+    voicemail = None
+    if is_outbound:
+        # Without a business name or callback number no lawful message can be left (launch
+        # refuses such a campaign; the organisation may have changed since): the bridge
+        # then hangs up on the machine without one.
+        with contextlib.suppress(VoicemailNotPossible):
+            voicemail = voicemail_message(
+                organization=organization,
+                campaign=campaign,
+                operator_text=render_template(agent.voicemail_message, variables),
+                opt_out_digit=digit,
+            )
     script = CallScript(
         instructions="",
         opening=opening,
@@ -233,8 +251,12 @@ def call_script(
         wrap_up=f"I am sorry, I have to end this call now. If you have questions, please call {org} at {callback}. Goodbye.",
         apology=f"We are sorry, we are having technical difficulties. Please call {org} at {callback}. Goodbye.",
         voicemail=voicemail,
+        screening=f"This is an automated AI assistant calling on behalf of {org}"
+        f"{SCREENING_REASONS.get(campaign.purpose if campaign else '', '')}. "
+        "Please pick up if you are available.",
+        screening_goodbye=f"Sorry to have missed you. Please call {org} at {callback}. Goodbye.",
     )
-    body = render_template(agent.instructions, variables)
+    body = render_template(language.instructions, variables)
     parts = [
         body,
         _rules(agent=agent, org=org, callback=callback, is_outbound=is_outbound, notice=notice),

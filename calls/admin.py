@@ -58,6 +58,26 @@ class CarrierPriceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """Calls by outcome, in words, among the outcomes the organisation's calls have."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        outcomes = (
+            model_admin.get_queryset(request)
+            .exclude(outcome="")
+            .values_list("outcome", flat=True)
+            .distinct()
+            .order_by("outcome")
+        )
+        return [(outcome, outcome_label(outcome)) for outcome in outcomes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(outcome=self.value()) if self.value() else queryset
+
+
 # How the ledger list says a line's quantity and its rate, short enough for one line.
 UNIT_NOUNS = {"minute": "min", "call": "call", "million_tokens": "tokens"}
 UNIT_RATES = {"minute": "minute", "call": "call", "million_tokens": "M tokens"}
@@ -178,7 +198,8 @@ class CallAdmin(SystemWrittenAdmin):
         ("target__campaign", CampaignDropdownFilter),
         "status",
         "direction",
-        "outcome",
+        OutcomeFilter,
+        "answered_by",
         "sentiment",
         "is_abandoned",
         "organization",

@@ -17,7 +17,16 @@ from rest_framework.response import Response
 from agents.models import Agent
 from calls.api_latency import CallLatencySerializer
 from calls.latency import call_latency_summary
-from calls.models import Call, CallEvent, CallStatus, CostEntry, PhoneNumber, Turn
+from calls.models import (
+    AnsweredBy,
+    Call,
+    CallEvent,
+    CallStatus,
+    CostEntry,
+    PhoneNumber,
+    Turn,
+    outcome_label,
+)
 from calls.public_urls import public_url
 from tenancy.api_scoping import (
     InOrganizationSerializer,
@@ -149,7 +158,10 @@ SUMMARY_FIELDS = [
     "to_number",
     "status",
     "answered_by",
+    "answered_by_label",
     "outcome",
+    "outcome_label",
+    "language",
     "hangup_reason",
     "created_at",
     "answered_at",
@@ -177,6 +189,18 @@ class CallSerializer(CostFieldsOnlyForCostReaders, serializers.ModelSerializer):
     campaign = serializers.IntegerField(
         source="target.campaign_id", read_only=True, allow_null=True
     )
+    answered_by_label = serializers.CharField(
+        source="get_answered_by_display",
+        read_only=True,
+        help_text="Who answered, in words: Person, Answering machine, Fax machine…",
+    )
+    outcome_label = serializers.SerializerMethodField(help_text="The outcome, in words.")
+    language = serializers.CharField(
+        read_only=True, help_text="The agent's language the call was held in (BCP 47)."
+    )
+
+    def get_outcome_label(self, call: Call) -> str:
+        return outcome_label(call.outcome) if call.outcome else ""
 
     class Meta:
         model = Call
@@ -221,7 +245,7 @@ class CallFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=CallStatus.choices)
     outcome = filters.CharFilter()
     direction = filters.ChoiceFilter(choices=Call.Direction.choices)
-    answered_by = filters.CharFilter(help_text="human, machine_start, fax, unknown…")
+    answered_by = filters.ChoiceFilter(choices=AnsweredBy.choices)
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -27,7 +27,9 @@ from calls.call_log import CallLog
 from calls.call_setup import CallSetup
 from calls.costs import running_cost, usage_from_response, usage_from_transcription
 from calls.latency_meter import LatencyMeter
+from calls.models import AnsweredBy
 from calls.playback import BYTES_PER_MS, PlaybackTracker, base64_decoded_length
+from calls.screening import is_call_screener, is_person
 from calls.tasks import reconcile_call
 from calls.telephony.twilio import CarrierError, replace_twiml, say_and_hang_up_twiml
 from campaigns.revocation import consent_revoke
@@ -39,6 +41,10 @@ RECONNECT_DELAYS_SECONDS = (0.25, 1.0, 2.0)
 ENDING_GRACE_SECONDS = 60.0
 TOOL_DRAIN_SECONDS = 5.0
 RECONCILE_AFTER_SECONDS = 15  # status callbacks normally arrive well within this
+# A machine verdict waits this long for the transcript of the caller's turn in progress.
+VERDICT_WAIT_SECONDS = 3.0
+# After the screener heard who calls, this long for a person to pick up.
+SCREENING_PATIENCE_SECONDS = 20.0
 EARLY_AUDIO_FRAMES = 100  # 2 s of caller audio kept while the model session opens
 LAST_USAGE_WAIT_SECONDS = 1.0  # for the usage of a response the hang-up cut off
 
@@ -123,6 +129,12 @@ class CallBridge:
         self.is_ending = False
         self.is_final_message = False  # a last line is playing: no barge-in
         self.has_opted_out = False
+        # Who answered (on_machine_detected, _read_callee).
+        self.machine_verdict: str | None = None
+        self.has_person_spoken = False
+        self.is_screened = False
+        self.screening_line: str | None = None  # asked for, not yet said to the screener
+        self._caller_words = asyncio.Event()  # set when a caller transcript is read
         self.hangup_reason = ""
         self.is_closing = False  # no new actions: the bridge is finishing
         self.is_finished = False  # the model loop stops; everything is written
@@ -344,8 +356,55 @@ class CallBridge:
         await self._say_last(self.setup.script.opt_out_reply, reason="opted_out")
 
     async def on_machine_detected(self, answered_by: str) -> None:
-        if not answered_by.startswith("machine_end") or self.is_ending or self.is_closing:
+        """Answering-machine detection's verdict. A fax is hung up on; a machine gets the
+        voicemail message after its beep, unless a person has already spoken, in which case
+        the verdict came late and was wrong. While a caller turn awaits its transcript, the
+        verdict waits for it (at most VERDICT_WAIT_SECONDS): those words decide."""
+        if self.is_closing or self.machine_verdict is not None:
             return
+        if answered_by == AnsweredBy.FAX:
+            self.machine_verdict = answered_by
+            self.log.event("wrap_up", at=self.now(), reason="fax")
+            await self.log.flush(outcome="fax")
+            await self.finish(hangup_reason="fax")
+            return
+        if not answered_by.startswith("machine_end"):
+            return
+        self.machine_verdict = answered_by
+        if self.caller_turns and not self.has_person_spoken:
+            self._tasks.append(
+                asyncio.get_running_loop().create_task(self._machine_verdict_after_words())
+            )
+            return
+        await self._apply_machine_verdict()
+
+    async def _machine_verdict_after_words(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(VERDICT_WAIT_SECONDS):
+                while self.caller_turns and not self.has_person_spoken:
+                    self._caller_words.clear()
+                    await self._caller_words.wait()
+        await self._apply_machine_verdict()
+
+    async def _apply_machine_verdict(self) -> None:
+        if self.is_closing:
+            return
+        if self.has_person_spoken:
+            self.log.event(
+                "machine_detection_late", at=self.now(), answered_by=self.machine_verdict
+            )
+            await self.log.flush(answered_by=AnsweredBy.HUMAN)
+            return
+        if self.is_screened:
+            # A screener is a machine that passes the call on: wait for the person.
+            self.log.event(
+                "machine_detection_screener", at=self.now(), answered_by=self.machine_verdict
+            )
+            return
+        if self.is_final_message:
+            return  # a last line (an opt-out reply, a wrap-up) is already playing
+        # The model may have said goodbye to the greeting; the message after the beep wins.
+        self.hangup_reason = "voicemail"
         await self.log.flush(outcome="voicemail")
         message = self.setup.script.voicemail
         if message is None:
@@ -353,6 +412,41 @@ class CallBridge:
             await self.finish(hangup_reason="voicemail")
             return
         await self._say_last(message, reason="voicemail")
+
+    async def _read_callee(self, text: str) -> None:
+        """Who is speaking, from their words: a call screener is told once who calls and
+        why; a person's first words mark the call as answered by a person."""
+        if is_call_screener(text):
+            if not self.is_screened and not self.has_person_spoken and not self.is_ending:
+                await self._answer_screener(text)
+            return
+        if not is_person(text):
+            return
+        if not self.has_person_spoken:
+            self.has_person_spoken = True
+            if self.is_screened:
+                self.log.event("call_screening_passed", at=self.now())
+                await self.log.flush(outcome="")
+
+    async def _answer_screener(self, heard: str) -> None:
+        self.is_screened = True
+        self.log.event("call_screening", at=self.now(), heard=heard)
+        await self.log.flush(outcome="call_screening")
+        await self._stop_agent()
+        self.queued_response = None
+        self.screening_line = say_instruction(self.setup.script.screening)
+        await self._request_response(self.screening_line)
+        self._tasks.append(asyncio.get_running_loop().create_task(self._end_if_nobody_picks_up()))
+
+    async def _end_if_nobody_picks_up(self) -> None:
+        """After the screener heard who calls, wait for a person; none: a polite goodbye."""
+        while self.screening_line is not None:
+            self._playback_changed.clear()
+            await self._playback_changed.wait()
+        await self._playback_drained()
+        await asyncio.sleep(SCREENING_PATIENCE_SECONDS)
+        if not self.has_person_spoken and not self.is_ending and not self.is_closing:
+            await self._say_last(self.setup.script.screening_goodbye, reason="call_screening")
 
     async def on_hang_up_requested(self, reason: str) -> None:
         await self.wrap_up(reason or "requested")
@@ -473,6 +567,8 @@ class CallBridge:
                 item_id=item_id,
             )
             self.history.append(HistoryEntry("user", text))
+            await self._read_callee(text)
+        self._caller_words.set()  # a machine verdict waiting for these words decides now
         if item_id == self.candidate_item_id:
             await self._decide_on_words(item_id, text)
 
@@ -503,6 +599,8 @@ class CallBridge:
         response = event.get("response") or {}
         if response.get("id") == self.active_response_id:
             self.active_response_id = None
+        if self.screening_line is not None and response.get("id") != self.muted_response_id:
+            self.screening_line = None  # the response that said it is done
         self._playback_changed.set()
         if response.get("status") == "failed":
             details = response.get("status_details") or {}
@@ -533,6 +631,11 @@ class CallBridge:
         error = event.get("error") or {}
         if error.get("code") == "conversation_already_has_active_response":
             self.is_response_requested = False
+            if self.screening_line is not None:
+                # The model began answering the screener's words itself before our line
+                # was asked for: stop that, then say ours.
+                await self._stop_agent()
+                self.queued_response = (self.screening_line,)
         self.log.event("error", at=self.now(), code=error.get("code"), message=error.get("message"))
 
     _handlers = {

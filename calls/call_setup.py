@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from agents.languages import agent_language
 from agents.prompts import CallScript, call_script
 from agents.realtime import TRANSCRIPTION_MODEL, SessionSettings
 from agents.tools import CallContext, ToolRegistry
@@ -13,6 +14,7 @@ from calls.barge_in import BargeInPolicy
 from calls.costs import Rates, rates_in_force
 from calls.models import Call
 from calls.states import TERMINAL
+from voiceops.languages import primary_language
 
 
 class CallNotBridgeable(Exception):
@@ -54,7 +56,8 @@ def call_setup_load(
     *, call_id: int, call_sid: str, registry: ToolRegistry, at: datetime
 ) -> CallSetup:
     """Read the call, its agent, contact and campaign, and record on the call which models
-    its session runs on (it is priced with them). Raises CallNotBridgeable."""
+    its session runs on (it is priced with them) and which of the agent's languages it is
+    held in. Raises CallNotBridgeable."""
     try:
         call = Call.objects.select_related(
             "agent",
@@ -74,6 +77,7 @@ def call_setup_load(
     campaign = target.campaign if target else None
     contact = target.contact if target else None
     questions = list(campaign.survey.questions.all()) if campaign and campaign.survey else []
+    language = agent_language(agent, contact_language=contact.language if contact else None)
     script = call_script(
         agent=agent,
         organization=organization,
@@ -81,12 +85,13 @@ def call_setup_load(
         contact=contact,
         target=target,
         questions=questions,
+        language=language,
     )
     is_outbound = call.direction == Call.Direction.OUTBOUND
     enabled = list(agent.tools or [])
     model = agent.model or settings.OPENAI_REALTIME_MODEL
     Call.objects.filter(pk=call.pk).update(
-        realtime_model=model, transcription_model=TRANSCRIPTION_MODEL
+        realtime_model=model, transcription_model=TRANSCRIPTION_MODEL, language=language.tag
     )
     context = CallContext(
         call_id=call.pk,
@@ -111,10 +116,10 @@ def call_setup_load(
         model=model,
         session=SessionSettings(
             instructions=script.instructions,
-            voice=agent.voice,
+            voice=language.voice,
             turn_detection=turn_detection_for_bridge(agent.turn_detection, barge_in=barge_in),
             tools=registry.offered(enabled),
-            language=agent.language,
+            language=primary_language(language.tag),
         ),
         script=script,
         tools=enabled,

@@ -96,6 +96,41 @@ class Sentiment(models.TextChoices):
     NEGATIVE = "negative", "Negative"
 
 
+class AnsweredBy(models.TextChoices):
+    """Twilio's answering-machine verdicts (`AnsweredBy`), in words an operator reads."""
+
+    HUMAN = "human", "Person"
+    MACHINE_START = "machine_start", "Answering machine"
+    MACHINE_END_BEEP = "machine_end_beep", "Answering machine (message after the beep)"
+    MACHINE_END_SILENCE = "machine_end_silence", "Answering machine (message after silence)"
+    MACHINE_END_OTHER = "machine_end_other", "Answering machine (message after the greeting)"
+    FAX = "fax", "Fax machine"
+    UNKNOWN = "unknown", "Not determined"
+
+
+# Outcomes a call records itself, with the labels the admin and API show; others (an
+# analysis's, an agent's free choice) show as written.
+OUTCOME_LABELS = {
+    "confirmed": "Confirmed",
+    "declined": "Declined",
+    "reschedule_requested": "Asked to reschedule",
+    "wrong_person": "Wrong person",
+    "callback_requested": "Asked for a callback",
+    "opted_out": "Opted out",
+    "survey_completed": "Survey completed",
+    "survey_partial": "Survey partly answered",
+    "transferred": "Transferred to a person",
+    "voicemail": "Voicemail: message left",
+    "fax": "Fax machine",
+    "call_screening": "Call screener: nobody picked up",
+    "other": "Other",
+}
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
+
+
 class Call(models.Model):
     class Direction(models.TextChoices):
         OUTBOUND = "outbound", "Outbound"
@@ -120,7 +155,9 @@ class Call(models.Model):
     to_number = models.CharField(max_length=20, validators=[validate_e164])
     carrier_sid = models.CharField(max_length=64, unique=True, null=True, blank=True)
     status = models.CharField(max_length=12, choices=CallStatus.choices, default=CallStatus.QUEUED)
-    answered_by = models.CharField(max_length=20, blank=True)
+    answered_by = models.CharField(max_length=20, choices=AnsweredBy.choices, blank=True)
+    # Which of the agent's languages the call was held in (agents/languages.py).
+    language = models.CharField(max_length=16, blank=True)
     # The last status callback applied; older ones arriving late are ignored.
     carrier_sequence = models.IntegerField(null=True, blank=True)
 

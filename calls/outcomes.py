@@ -104,6 +104,10 @@ def call_settle_target(*, call_id: int, at: datetime) -> int | None:
                 at=at,
                 retry_at=datetime.fromisoformat(callback["lawful_at"]),
             )
+        elif outcome == "fax":
+            # A fax line never becomes a person: this campaign does not dial it again.
+            target.status, target.next_attempt_at = Target.Status.CLOSED, None
+            target.outcome, target.last_reason = outcome, "fax"
         elif outcome in FINAL_OUTCOMES:
             target.status, target.next_attempt_at = Target.Status.DONE, None
             target.outcome, target.last_reason = outcome, ""

@@ -148,7 +148,10 @@ def status(request, call_id: int | None = None):
         fields = {}
         if sequence is not None:
             fields["carrier_sequence"] = sequence
-        if form.get("AnsweredBy"):
+        # The detection callback already recorded the verdict, and the bridge may have
+        # corrected it since (a person spoke before it came): status callbacks repeat the
+        # carrier's verdict, so they fill it in only when nothing has.
+        if form.get("AnsweredBy") and not call.answered_by:
             fields["answered_by"] = form["AnsweredBy"]
         if carrier_status in TERMINAL and form.get("CallDuration", "").isdigit():
             fields["duration_seconds"] = int(form["CallDuration"])

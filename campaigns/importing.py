@@ -30,6 +30,7 @@ from campaigns.models import (
     Organization,
     Purpose,
 )
+from voiceops.languages import InvalidLanguage, normalize_language
 from voiceops.phones import InvalidPhoneNumber, normalize_phone
 
 # Known columns by canonical name, with the header spellings accepted for each (compared
@@ -294,12 +295,20 @@ class RowParser:
         state = values.get("state", "").upper()
         if state and state not in USPS_STATES:
             fail("state", f"{values['state']!r} is not a USPS state code such as 'TX'")
+        language = ""
+        if values.get("language"):
+            try:
+                language = normalize_language(values["language"])
+            except InvalidLanguage as error:
+                fail("language", str(error))
         consents = self.consents(values, fail)
         if errors:
             return None, errors
         fields = {name: values[name] for name in CONTACT_FIELDS if values.get(name)}
         if state:
             fields["state"] = state
+        if language:
+            fields["language"] = language
         variables = {
             name: value
             for name, index in layout.variables.items()

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from agents.voicemail import VoicemailNotPossible, voicemail_parts_check
 from calls.models import Call, CallStatus, WebhookEvent
 from calls.states import call_transition
 from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
@@ -55,11 +56,10 @@ def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> C
     with transaction.atomic():
         campaign = _locked(campaign_id, "launch")
         campaign.full_clean()
-        if not campaign.organization.callback_number:
-            raise CampaignStateError(
-                f"{campaign.organization} has no callback number; every call states one, "
-                "so set it on the organisation before launching."
-            )
+        try:
+            voicemail_parts_check(campaign.organization)
+        except VoicemailNotPossible as error:
+            raise CampaignStateError(str(error)) from None
         if not campaign.targets.exists():
             raise CampaignStateError(f"Campaign {campaign.name!r} has no contacts to call.")
         check = campaign_launch_check(campaign=campaign)

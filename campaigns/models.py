@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from voiceops.languages import validate_language_tag
 from voiceops.phones import validate_e164
 
 USPS_STATES = frozenset(
@@ -117,7 +118,12 @@ class Contact(models.Model):
         max_length=2, blank=True, validators=[validate_state], help_text="USPS code on file"
     )
     postal_code = models.CharField(max_length=10, blank=True)
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(
+        max_length=16,
+        default="en",
+        validators=[validate_language_tag],
+        help_text="BCP 47 tag (en, es, fr-CA): the agent speaks it when it has that variant.",
+    )
     variables = models.JSONField(default=dict, blank=True, validators=[validate_variables])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -32,6 +32,10 @@ CALLER_PHRASES: dict[str, str] = {
     "feedback": "The staff were very friendly.",
     "goodbye": "Goodbye.",
     "voicemail": "Hi, you have reached Sam. Please leave a message after the tone.",
+    "screener": (
+        "Hi, the person you are calling is using a screening service. "
+        "Please state your name and why you are calling."
+    ),
     **{number: f"{number.capitalize()}." for number in NUMBER_WORDS},
     **{choice: f"{choice.capitalize()}." for choice in CHOICE_WORDS},
 }

@@ -41,3 +41,12 @@ def validate_e164(value: str) -> None:
         raise ValidationError(
             f"{value!r} is not in E.164 form; write it as {normalized!r}.", code="not_e164"
         )
+
+
+def spoken_number(number: str) -> str:
+    """`+12025550143` → `(202) 555-0143`: how a person reads a number aloud."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

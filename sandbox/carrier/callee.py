@@ -67,6 +67,7 @@ class Person:
         self.vocabulary = tuple(vocabulary)
         self.line: PhoneLine | None = None
         self.hung_up = asyncio.Event()
+        self.has_spoken = asyncio.Event()  # set once a first utterance has been said in full
         self._mouth = bytearray()
         self._now_ms = 0
         self._current = bytearray()  # the agent utterance being heard
@@ -124,6 +125,7 @@ class Person:
         self._mouth.extend(audio)
         while self._mouth:
             await self._next_tick()
+        self.has_spoken.set()
 
     def press(self, digit: str) -> None:
         if self.line is not None:
@@ -190,8 +192,15 @@ def beep(ms: int = 500, frequency: int = 1000) -> bytes:
     return speech.pcm16_to_ulaw(np.round(8000 * np.sin(2 * np.pi * frequency * t)))
 
 
+def fax_tones(seconds: float) -> bytes:
+    """A calling fax machine's CNG signal: 0.5 s of 1100 Hz every 3.5 s."""
+    cycle = beep(500, frequency=1100) + speech.silence(3000)
+    return cycle * max(1, round(seconds / 3.5))
+
+
 class AnsweringMachine:
-    """Plays its greeting and a beep, then records whatever it is sent, up to a limit."""
+    """Plays its greeting and a beep, then records whatever it is sent, up to a limit: the
+    message is kept on the call (`Call.voicemail_audio`) for tests to listen to."""
 
     def __init__(self, call: Call, manners: Manners):
         self.call = call
@@ -214,7 +223,32 @@ class AnsweringMachine:
 
     def hear(self, frame: bytes, played_bytes: int, at_ms: int) -> None:
         self._now_ms = at_ms + FRAME_MS
+        if at_ms >= self.beep_end_ms and not self.hung_up.is_set():
+            self.call.voicemail_audio.extend(frame)
         if self._now_ms >= self.beep_end_ms + self.manners.voicemail_max_message * 1000:
             if not self.hung_up.is_set():
                 self.call.note("callee", "note", "voicemail message limit reached")
             self.hung_up.set()
+
+
+class FaxMachine:
+    """Answers with fax tones and never says a word; hangs up after `voicemail_max_message`
+    like a machine that gave up on the handshake."""
+
+    def __init__(self, call: Call, manners: Manners):
+        self.call = call
+        self.manners = manners
+        self.line: PhoneLine | None = None
+        self.hung_up = asyncio.Event()
+        self._mouth = bytearray(fax_tones(manners.voicemail_max_message))
+
+    def speak_frame(self, at_ms: int) -> bytes:
+        frame = bytes(self._mouth[:FRAME_BYTES])
+        del self._mouth[:FRAME_BYTES]
+        if not self._mouth and not self.hung_up.is_set():
+            self.call.note("callee", "note", "fax machine gave up")
+            self.hung_up.set()
+        return frame + SILENT_FRAME[len(frame) :]
+
+    def hear(self, frame: bytes, played_bytes: int, at_ms: int) -> None:
+        pass

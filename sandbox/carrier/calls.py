@@ -181,6 +181,8 @@ class Call:
     dtmf_sent: list[tuple[int, str]] = field(default_factory=list)
     said: list[Utterance] = field(default_factory=list)
     heard: list[Utterance] = field(default_factory=list)
+    # What an answering machine recorded after its beep (the voicemail left), μ-law.
+    voicemail_audio: bytearray = field(default_factory=bytearray)
     protocol_errors: list[str] = field(default_factory=list)
     stream_sids: list[str] = field(default_factory=list)
     custom_parameters: dict[str, str] = field(default_factory=dict)

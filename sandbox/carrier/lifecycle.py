@@ -23,7 +23,7 @@ import aiohttp
 
 from sandbox.carrier import calls as status
 from sandbox.carrier.callbacks import CallbackQueue, WebhookClient, WebhookFailed
-from sandbox.carrier.callee import AnsweringMachine, Manners, Person
+from sandbox.carrier.callee import AnsweringMachine, FaxMachine, Manners, Person
 from sandbox.carrier.calls import API_VERSION, Call, RecordingRequest, new_sid, rfc2822
 from sandbox.carrier.line import PhoneLine
 from sandbox.carrier.personas import BUSY, FAILED, NO_ANSWER, Persona
@@ -160,8 +160,10 @@ class CallRun:
 
     async def _answered(self, first: DocumentSource, document: str | None = None) -> str:
         call, telephony = self.call, self.telephony
-        callee: Person | AnsweringMachine
-        if self.persona.is_machine:
+        callee: Person | AnsweringMachine | FaxMachine
+        if self.persona.is_fax:
+            callee = FaxMachine(call, telephony.manners)
+        elif self.persona.is_machine:
             callee = AnsweringMachine(call, telephony.manners)
         else:
             callee = Person(call, telephony.manners, opt_out_digit=telephony.opt_out_digit)
@@ -177,11 +179,12 @@ class CallRun:
         beep_end_ms = callee.beep_end_ms if isinstance(callee, AnsweringMachine) else 0
         detection = self.persona.detection(call.request.machine_detection, beep_end_ms=beep_end_ms)
         if detection is not None:
+            after_words = self.persona.verdict_after_words is not None
             if call.request.async_amd:
-                self._start_helper(self._detect(*detection))
+                self._start_helper(self._detect(*detection, after_words=after_words))
             else:
                 # Synchronous detection holds the TwiML until the verdict is in.
-                await self._detect(*detection)
+                await self._detect(*detection, after_words=after_words)
         if self._redirect is not None:  # new TwiML arrived before the call was answered
             first, document = self._redirect, None
         runner = TwimlRunner(
@@ -226,8 +229,15 @@ class CallRun:
         await hung_up.wait()
         self.request_end("callee")
 
-    async def _detect(self, answered_by: str, after_ms: int) -> None:
-        await asyncio.sleep(after_ms / 1000)
+    async def _detect(self, answered_by: str, after_ms: int, *, after_words: bool = False) -> None:
+        if after_words:
+            # The verdict follows the callee's first words, whenever they end.
+            if self._person is not None:
+                await self._person.has_spoken.wait()
+            await asyncio.sleep(after_ms / 1000)
+            after_ms = self.call.now_ms()
+        else:
+            await asyncio.sleep(after_ms / 1000)
         self.call.answered_by = answered_by
         self.call.note("call", "note", "machine detection", answered_by=answered_by)
         request = self.call.request

@@ -22,6 +22,15 @@ name in this table, else "confirm":
     ..14 backchannel      says "Okay." while the agent's opening plays, then answers the
                           question with "Yes, I will be there." (barge_in, by contrast,
                           really interrupts: a whole sentence over the opening)
+    ..20 fax              a fax machine: answers with fax tones; detection says "fax"
+    ..21 screener_person  a call screener asks who is calling and why, hears the answer, and
+                          the person picks up ("Hello?") and answers the question
+    ..22 screener_nobody  the same screener, but after hearing the answer it hangs up
+    ..23 late_machine     a person who answers the question, while detection wrongly says
+                          "machine_end_beep" after they spoke
+
+Detection's verdict for an answering machine comes at the end of its beep; for a screener
+("machine_end_other") and the late machine, once the callee's first words have ended.
 
 Every talking persona reacts to what it heard once the agent has finished saying it: it
 waits for the pause, answers, says "Hello?" when the agent stays silent, hangs up after
@@ -57,15 +66,27 @@ class Persona:
     pickup: str = ANSWER
     script: Script | None = None
     is_machine: bool = False
+    is_fax: bool = False
+    # A fixed verdict, reached once the callee's first words have ended (a screener's
+    # prompt, or a person detection mistakes for a machine).
+    verdict_after_words: str | None = None
 
     def detection(
         self, machine_detection: str | None, *, beep_end_ms: int = 0
     ) -> tuple[str, int] | None:
         """Answering-machine detection's verdict for this persona and when it is reached (ms
-        after answer); None when the call did not ask for detection.
+        after answer; for `verdict_after_words`, ms after those words); None when the call
+        did not ask for detection.
         """
         if machine_detection is None:
             return None
+        if self.is_fax:
+            return "fax", 2500
+        if self.verdict_after_words is not None:
+            verdict = self.verdict_after_words
+            if machine_detection != "DetectMessageEnd" and verdict.startswith("machine_end"):
+                verdict = "machine_start"  # `Enable` does not wait for a message's end
+            return verdict, WORDS_END_MS
         if self.is_machine:
             if machine_detection == "DetectMessageEnd":
                 return "machine_end_beep", beep_end_ms
@@ -74,6 +95,10 @@ class Persona:
             return "unknown", 5000
         return "human", 1600
 
+
+# Detection decides a greeting is over after this much silence (Twilio's default
+# MachineDetectionSpeechEndThreshold).
+WORDS_END_MS = 1200
 
 KEY_PRESS = "key:"  # a Reply starting with this presses the key after it
 HANG_UP = "hang-up"  # a Reply that ends the call
@@ -169,6 +194,29 @@ async def stays_silent(person: Person) -> None:
             return
 
 
+def screens_the_call(*, then_picks_up: bool) -> Script:
+    """A call screener: asks who is calling and why, waits for the caller's answer, then the
+    person picks up and talks, or the screener hangs up."""
+
+    async def script(person: Person) -> None:
+        await person.agent_speaks_for(person.manners.barge_in_after)
+        await person.say("screener")
+        person.forget_heard()  # the agent's opening, talked over
+        heard = None
+        for _ in range(MAX_TURNS):
+            heard = await person.next_utterance()
+            if heard is None or "disclosure" in heard.cues:
+                break
+        await person.pause(person.manners.reply_pause)
+        if heard is None or not then_picks_up:
+            person.hang_up()
+            return
+        await person.say("hello")
+        await converse(person, _confirm_questions)
+
+    return script
+
+
 def survey_answer(heard: Heard, turn: int) -> Reply:
     words = set(heard.words)
     if words & {"scale", "rate"}:
@@ -210,6 +258,22 @@ PERSONAS: Mapping[str, Persona] = {
         Persona("failed", pickup=FAILED),
         Persona("robot_question", script=first_says("robot", then=_confirm_questions)),
         Persona("backchannel", script=acknowledges),
+        Persona("fax", is_fax=True),
+        Persona(
+            "screener_person",
+            script=screens_the_call(then_picks_up=True),
+            verdict_after_words="machine_end_other",
+        ),
+        Persona(
+            "screener_nobody",
+            script=screens_the_call(then_picks_up=False),
+            verdict_after_words="machine_end_other",
+        ),
+        Persona(
+            "late_machine",
+            script=answers_questions_with("confirm"),
+            verdict_after_words="machine_end_beep",
+        ),
     )
 }
 
@@ -229,6 +293,10 @@ PERSONA_BY_LAST_TWO_DIGITS: Mapping[str, str] = {
     "12": "failed",
     "13": "robot_question",
     "14": "backchannel",
+    "20": "fax",
+    "21": "screener_person",
+    "22": "screener_nobody",
+    "23": "late_machine",
 }
 
 

@@ -124,7 +124,7 @@ def test_a_voicemail_message_refers_to_contact_data_and_asks_for_it_to_be_filled
 
     instruction = say_instruction(script.voicemail)
 
-    assert script.voicemail == "A reminder for [contact data: contact.name]."
+    assert " A reminder for [contact data: contact.name]. Please call " in script.voicemail
     assert "Replace each [contact data: name] with its value" in instruction
     assert '"contact.name": "Pat' in script.instructions
 

@@ -182,3 +182,19 @@ def test_an_agents_barge_in_defaults_to_ignoring_acknowledgements_and_is_checked
     assert unknown.json()["errors"][0]["field"] == "barge_in"
     agent = AgentFactory._meta.model.objects.get(pk=created.json()["id"])
     assert agent.barge_in == "ignore_backchannels"  # neither bad change was kept
+
+
+def test_a_call_shows_who_answered_its_outcome_in_words_and_its_language(ours):
+    fax = CallFactory(
+        target=TargetFactory(campaign=ours.campaign, contact__organization=ours.organization),
+        status="completed",
+        answered_by="fax",
+        outcome="fax",
+        language="es",
+    )
+
+    row = ours.api("operator").get(f"/api/calls/{fax.pk}/").json()
+
+    assert (row["answered_by"], row["answered_by_label"]) == ("fax", "Fax machine")
+    assert (row["outcome"], row["outcome_label"]) == ("fax", "Fax machine")
+    assert row["language"] == "es"

@@ -219,3 +219,20 @@ def test_it_reports_progress_for_a_large_file(organization):
     assert seen[-1] == (1200, 1200)
     assert len(seen) > 3
     assert Contact.objects.filter(organization=organization).count() == 1200
+
+
+def test_the_language_column_is_stored_as_a_canonical_tag_and_a_bad_one_is_reported(
+    organization,
+):
+    rows = "Phone,Language\n305-555-0101,fr_ca\n305-555-0102,ES\n305-555-0103,Klingon!\n"
+
+    report = contacts_import(organization_id=organization.pk, file=upload(rows))
+
+    assert dict(Contact.objects.values_list("phone", "language")) == {
+        "+13055550101": "fr-CA",
+        "+13055550102": "es",
+    }
+    assert [str(error) for error in report.errors] == [
+        "row 4, Language: 'Klingon!' is not a language tag such as 'en', 'es' or 'fr-CA' "
+        "(BCP 47: a language, then optionally a script and a region, joined by hyphens)"
+    ]
