@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from calls.capacity import reason_label
 from campaigns import lifecycle
 from campaigns.admin_compliance import (
     campaign_preview_view,
@@ -368,13 +369,17 @@ class TargetAdmin(ScopedAdmin):
         "status",
         "attempts",
         "next_attempt_at",
-        "last_reason",
+        "why_waiting",
         "outcome",
         "explanation",
     ]
     list_filter = ["status", "campaign", "last_reason"]
     search_fields = ["contact__phone", "contact__name"]
     raw_id_fields = ["contact"]
+
+    @admin.display(description="last reason", ordering="last_reason")
+    def why_waiting(self, target):
+        return reason_label(target.last_reason)
 
     @admin.display(description="why")
     def explanation(self, target):

@@ -2,12 +2,16 @@
 
 Calls created faster than the account's calls-per-second are not refused: each waits, with
 status `queued`, for the next free one-second-divided slot. REST requests beyond the
-account's request rate are refused with HTTP 429 and error 20429.
+account's request rate are refused with HTTP 429 and error 20429. Every outbound call is
+logged per account with when it was requested and when it was dialed, so tests measure the
+rate the carrier saw.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 
 class DialPacer:
@@ -44,3 +48,19 @@ class RequestRateLimit:
             return False
         self._tokens -= 1
         return True
+
+
+@dataclass(frozen=True)
+class DialRecord:
+    """One outbound call as the account's dialing rate saw it (wall-clock instants, UTC)."""
+
+    call_sid: str
+    requested_at: datetime  # the REST create request arrived
+    dialed_at: datetime  # the carrier started dialing it, after any queueing
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "call_sid": self.call_sid,
+            "requested_at": self.requested_at.isoformat(),
+            "dialed_at": self.dialed_at.isoformat(),
+        }
