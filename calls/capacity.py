@@ -32,6 +32,7 @@ LIVE_CALL_STATUSES = (
 # Why a target that the law allows is not called yet (stored on `Target.last_reason`).
 CAPACITY = "capacity"
 ACCOUNT_PACING = "account_pacing"
+CAMPAIGN_PACING = "campaign_pacing"
 # The outcome of an inbound call turned away with the busy message.
 OVER_CAPACITY = "over_capacity"
 
@@ -40,6 +41,7 @@ WAIT_REASON_LABELS = {
     "inbound calls)",
     ACCOUNT_PACING: "Waiting for the carrier account's calls-per-second limit, shared by all "
     "campaigns",
+    CAMPAIGN_PACING: "Waiting for the campaign's own calls-per-second limit",
     OVER_CAPACITY: "Caller heard the busy message: every line was in use",
 }
 

@@ -52,15 +52,23 @@ class RequestRateLimit:
 
 @dataclass(frozen=True)
 class DialRecord:
-    """One outbound call as the account's dialing rate saw it (wall-clock instants, UTC)."""
+    """One outbound call as the account's dialing rate saw it.
+
+    `requested_at` and `dialed_at` are wall-clock instants (UTC) for people; `dial_slot` is
+    the instant the pacer gave the call on the carrier's monotonic clock, in seconds, the
+    clock the rate is kept on: two slots are never closer than 1 / calls_per_second there,
+    while wall-clock readings taken a few microseconds apart may be.
+    """
 
     call_sid: str
     requested_at: datetime  # the REST create request arrived
     dialed_at: datetime  # the carrier started dialing it, after any queueing
+    dial_slot: float
 
     def as_json(self) -> dict[str, Any]:
         return {
             "call_sid": self.call_sid,
             "requested_at": self.requested_at.isoformat(),
             "dialed_at": self.dialed_at.isoformat(),
+            "dial_slot": self.dial_slot,
         }

@@ -127,6 +127,11 @@ class Carrier(ThreadedServer):
         """Own `number`; inbound calls to it fetch `voice_url`."""
         self.numbers[number] = OwnedNumber(number, voice_url, method.upper())
 
+    def set_calls_per_second(self, calls_per_second: float) -> None:
+        """Change the account's dialing rate (Console → Voice → Settings at Twilio); calls
+        created from now on are spaced by it."""
+        self.pacer = DialPacer(calls_per_second)
+
     def assign_persona(self, number: str, persona: str) -> None:
         """Calls to `number` are answered by `persona` (a name in `personas.PERSONAS`)."""
         persona_named(persona)
@@ -181,6 +186,7 @@ class Carrier(ThreadedServer):
                 call_sid=call.sid,
                 requested_at=call.date_created,
                 dialed_at=call.date_created + timedelta(seconds=slot - now),
+                dial_slot=slot,
             )
         )
         first = DocumentSource(url=request.url, method=request.method, twiml=request.twiml)
