@@ -37,12 +37,9 @@ CAMPAIGN_PACING = "campaign_pacing"
 OVER_CAPACITY = "over_capacity"
 
 WAIT_REASON_LABELS = {
-    CAPACITY: "Waiting for a free line (the carrier account's lines are in use or kept for "
-    "inbound calls)",
-    ACCOUNT_PACING: "Waiting for the carrier account's calls-per-second limit, shared by all "
-    "campaigns",
-    CAMPAIGN_PACING: "Waiting for the campaign's own calls-per-second limit",
-    OVER_CAPACITY: "Caller heard the busy message: every line was in use",
+    CAPACITY: "Waiting for a free line",
+    ACCOUNT_PACING: "Waiting for the account's calls-per-second",
+    CAMPAIGN_PACING: "Waiting for the campaign's calls-per-second",
 }
 
 
