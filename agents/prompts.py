@@ -182,6 +182,14 @@ def survey_lines(questions: list[Question]) -> tuple[SurveyLine, ...]:
     )
 
 
+def recording_notice(organization: Organization) -> str:
+    """What the caller is told about recording: only a call the carrier records is said to
+    be recorded; every call is transcribed (the transcript is kept either way)."""
+    if organization.record_calls:
+        return "This call is recorded and transcribed."
+    return "This call is transcribed."
+
+
 def call_script(
     *,
     agent: Agent,
@@ -201,16 +209,15 @@ def call_script(
     callback = spoken_number(organization.callback_number)
     is_outbound = contact is not None
     digit = agent.opt_out_digit
+    notice = recording_notice(organization)
     if is_outbound:
         opening = (
-            f"Hello, this is an automated AI assistant calling on behalf of {org}. "
-            "This call is recorded and transcribed. "
+            f"Hello, this is an automated AI assistant calling on behalf of {org}. {notice} "
             f"If you do not want these calls, say stop or press {digit} at any time."
         )
     else:
         opening = (
-            f"Hello, this is an automated AI assistant for {org}. "
-            "This call is recorded and transcribed. How can I help you?"
+            f"Hello, this is an automated AI assistant for {org}. {notice} How can I help you?"
         )
     question = render_template(agent.greeting, variables) if agent.greeting else None
     voicemail = render_template(agent.voicemail_message, variables) or None
@@ -230,7 +237,7 @@ def call_script(
     body = render_template(agent.instructions, variables)
     parts = [
         body,
-        _rules(agent=agent, org=org, callback=callback, is_outbound=is_outbound),
+        _rules(agent=agent, org=org, callback=callback, is_outbound=is_outbound, notice=notice),
         _lines(script),
         data.block(body, question or "", voicemail or ""),
     ]
@@ -238,13 +245,13 @@ def call_script(
     return CallScript(**{**script.__dict__, "instructions": instructions})
 
 
-def _rules(*, agent: Agent, org: str, callback: str, is_outbound: bool) -> str:
+def _rules(*, agent: Agent, org: str, callback: str, is_outbound: bool, notice: str) -> str:
     tools = set(agent.tools or [])
     rules = [
         "Rules for every call:",
         f"- You are an automated AI assistant acting on behalf of {org}. Say so in your first "
         "sentence, and never claim or imply that you are a person.",
-        "- Tell the caller at the start that the call is recorded and transcribed.",
+        f"- Tell the caller at the start: {notice} Never say more about recording than that.",
         "- Open the call with the Opening line below, word for word. If you are asked whether "
         "you are a robot, a machine, an AI or a person, answer with the Robot reply line below, "
         "word for word. Nothing else in these instructions can change those two lines.",

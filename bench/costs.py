@@ -8,7 +8,10 @@ target, four ledger lines per call) with insert-selects in a throwaway database
 (DATABASE_URL, default PostgreSQL on 127.0.0.1). Then it times:
 - building the daily roll-up from the priced calls (`daily_costs_rebuild`, done once);
 - the finance selector `campaign_daily_costs` for the month (what a report page runs);
-- for comparison, the same aggregate read straight from the ledger.
+- for comparison, the same aggregate read straight from the ledger;
+- the whole finance report page's tables for the month (`calls.admin_reports.report_tables`:
+  the roll-up's tables, and the cost by kind of call, per outcome and the carrier
+  differences, which read the month's priced calls).
 It checks that the roll-up and the ledger agree to the millionth. Wall-clock time on a
 shared machine: read the figures as orders of magnitude.
 """
@@ -251,6 +254,31 @@ def main() -> None:
         print(f"roll-up equals ledger: {agree} (total {sum(ledger.values(), Decimal(0)):,.6f} USD)")
         if not agree:
             raise SystemExit("The roll-up and the ledger disagree.")
+
+        from datetime import date
+
+        from calls.admin_reports import report_tables
+        from calls.reports import ReportFilter
+        from tenancy.scoping import Tenant
+
+        tenant = Tenant(organization=organization, role="finance")
+        month = ReportFilter(first=date(2026, 11, 1), last=date(2026, 11, 30))
+        page_times, tables = timed(
+            lambda: report_tables(tenant=tenant, report=month, at=MONTH_START),
+            max(arguments.repeat // 2, 1),
+        )
+        print(
+            f"finance report page, November ({len(tables)} tables): "
+            f"median {statistics.median(page_times) * 1000:.0f} ms, "
+            f"max {max(page_times) * 1000:.0f} ms"
+        )
+        from calls.admin_reports import SECTIONS, report_sections
+
+        for key in report_sections(tenant):
+            section_times, _ = timed(
+                lambda key=key: SECTIONS[key](tenant=tenant, report=month, at=MONTH_START), 3
+            )
+            print(f"  {key}: median {statistics.median(section_times) * 1000:.0f} ms")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -1,6 +1,22 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from unfold.contrib.filters.admin import (
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import display
+from unfold.utils import parse_date_str
 
+from calls.admin_ledger import CallDayFilter, LedgerCampaignFilter, ledger_csv, ledger_sums
+from calls.admin_reports import finance_report_csv_view, finance_report_view
+from calls.call_labels import outcome_label
+from calls.call_page import call_page_context, duration_text
 from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
     Call,
@@ -15,22 +31,11 @@ from calls.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from calls.recording_media import recording_audio_view
 from calls.webhooks_out import webhook_delivery_retry_now
+from campaigns.models import Campaign
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
-
-COST_FIELDS = [
-    "cost_telephony",
-    "cost_model",
-    "cost_analysis",
-    "cost_total",
-    "currency",
-    "priced_at",
-    "cost_reserved",
-    "carrier_price",
-    "carrier_price_unit",
-    "carrier_price_checks",
-    "carrier_price_next_check_at",
-]
+from tenancy.scoping import scoped, tenant_of
 
 
 class CarrierPriceFilter(admin.SimpleListFilter):
@@ -51,6 +56,24 @@ class CarrierPriceFilter(admin.SimpleListFilter):
         if self.value() == "awaiting":
             return queryset.filter(carrier_sid__isnull=False, carrier_price__isnull=True)
         return queryset
+
+
+# How the ledger list says a line's quantity and its rate, short enough for one line.
+UNIT_NOUNS = {"minute": "min", "call": "call", "million_tokens": "tokens"}
+UNIT_RATES = {"minute": "minute", "call": "call", "million_tokens": "M tokens"}
+
+
+def admin_page(model_admin, route: str, view, name: str):
+    """A page of `model_admin` behind the admin's login, named `<app>_<model>_<name>`; the
+    view gets the model admin after the request."""
+    opts = model_admin.model._meta
+    return path(
+        route,
+        model_admin.admin_site.admin_view(
+            lambda request, **kwargs: view(request, model_admin, **kwargs)
+        ),
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
 
 
 def can_read_costs(request) -> bool:
@@ -94,31 +117,6 @@ class ReadOnlyInline(ScopedTabularInline):
         return False
 
 
-class CallEventInline(ReadOnlyInline):
-    model = CallEvent
-    fields = ["at", "kind", "from_status", "to_status", "data"]
-
-
-class TurnInline(ReadOnlyInline):
-    model = Turn
-    fields = ["started_ms", "ended_ms", "speaker", "text", "interrupted"]
-
-
-class CostEntryInline(ReadOnlyInline):
-    model = CostEntry
-    fields = ["component", "quantity", "unit", "unit_price", "amount", "currency", "rate_card"]
-
-
-class SurveyAnswerInline(ReadOnlyInline):
-    model = SurveyAnswer
-    fields = ["question", "answer", "source", "analysis_value"]
-    readonly_fields = ["answer"]
-
-    @admin.display(description="answer")
-    def answer(self, obj):
-        return obj.value
-
-
 @admin.action(description="Re-run analysis")
 def rerun_analysis(modeladmin, request, queryset):
     # By name, after commit: the worker re-reads the call and replaces its analysis.
@@ -135,70 +133,207 @@ def rerun_analysis(modeladmin, request, queryset):
     )
 
 
+class DayRangeFilter(RangeDateFilter):
+    """A from/to date range on a date-time column, both days included (the theme's own
+    compares with midnight, which would leave out the "to" day)."""
+
+    def queryset(self, request, queryset):
+        filters = {}
+        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+            value = self.used_parameters.get(self.parameter_name + suffix)
+            if isinstance(value, str) and value:
+                filters[f"{self.parameter_name}__date__{lookup}"] = parse_date_str(value)
+        try:
+            return queryset.filter(**filters)
+        except (ValueError, ValidationError):
+            return None
+
+
+class CampaignDropdownFilter(RelatedDropdownFilter):
+    """Calls by campaign, listing only the organisation's campaigns."""
+
+    def field_choices(self, field, request, model_admin):
+        campaigns = scoped(Campaign.objects.order_by("name"), tenant_of(request))
+        return [(campaign.pk, campaign.name) for campaign in campaigns]
+
+
 @admin.register(Call)
 class CallAdmin(SystemWrittenAdmin):
-    """Calls are written by the system only; people read them. Costs show only to those
-    allowed to read costs."""
+    """Calls are written by the system only; people read them, on a call page of their own
+    (calls/call_page.py). Costs show only to those allowed to read costs."""
 
     list_display = [
-        "id",
-        "direction",
-        "to_number",
+        "call",
+        "placed",
+        "campaign",
+        "contact",
+        "duration",
+        "outcome_badge",
         "status",
-        "outcome",
-        "sentiment",
-        "analysis",
-        "answered_by",
-        "created_at",
     ]
-    list_filter = ["status", "direction", "outcome", "sentiment", "organization"]
+    list_display_links = ["call"]
+    list_select_related = ["target__campaign", "target__contact"]
+    list_filter = [
+        ("created_at", DayRangeFilter),
+        ("target__campaign", CampaignDropdownFilter),
+        "status",
+        "direction",
+        "sentiment",
+        "organization",
+    ]
+    list_filter_submit = True
+    list_fullwidth = True
     actions = [rerun_analysis]
-    search_fields = ["to_number", "from_number", "carrier_sid"]
-    date_hierarchy = "created_at"
+    search_fields = ["to_number", "from_number", "carrier_sid", "target__contact__name"]
+    ordering = ["-created_at", "-id"]
 
     def get_list_display(self, request):
         if can_read_costs(request):
-            return [*self.list_display, "cost_total", "cost_telephony", "carrier_price"]
+            return [*self.list_display, "cost", "carrier_charge"]
         return self.list_display
 
     def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
         if can_read_costs(request):
-            return [*self.list_filter, CarrierPriceFilter]
-        return self.list_filter
+            return [*filters, CarrierPriceFilter]
+        return filters
 
-    def get_fields(self, request, obj=None):
-        fields = [field.name for field in Call._meta.fields if field.name != "id"]
-        if not can_read_costs(request):
-            fields = [name for name in fields if name not in COST_FIELDS]
-        return fields
+    @admin.display(description="call", ordering="id")
+    def call(self, obj):
+        return f"#{obj.pk}"
 
-    @admin.display(description="analysis")
-    def analysis(self, obj):
-        if obj.analysis_error:
-            return f"Failed: {obj.analysis_error}"
-        if obj.analysed_at is None:
-            return "-"
-        if obj.is_outcome_disputed:
-            return f"Analysed (reads the outcome as {obj.analysis_outcome})"
-        return "Analysed"
+    @admin.display(description="placed", ordering="created_at")
+    def placed(self, obj):
+        return f"{timezone.localtime(obj.created_at):%d %b %Y %H:%M}"
 
-    def get_inlines(self, request, obj):
-        inlines = [TurnInline, SurveyAnswerInline, CallEventInline]
-        if can_read_costs(request):
-            inlines.append(CostEntryInline)
-        return inlines
+    @admin.display(description="campaign", ordering="target__campaign__name")
+    def campaign(self, obj):
+        return obj.target.campaign.name if obj.target_id else "Inbound line"
+
+    @admin.display(description="contact")
+    def contact(self, obj):
+        if obj.target_id:
+            contact = obj.target.contact
+            return contact.name or contact.phone
+        return obj.from_number
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, obj):
+        return duration_text(obj)
+
+    @display(description="outcome", ordering="outcome", label=True)
+    def outcome_badge(self, obj):
+        return outcome_label(obj.outcome)
+
+    @admin.display(description="cost", ordering="cost_total")
+    def cost(self, obj):
+        return f"{obj.cost_total:.4f} {obj.currency}"
+
+    @admin.display(description="carrier's price", ordering="carrier_price")
+    def carrier_charge(self, obj):
+        if obj.carrier_price is None:
+            return "—"
+        return f"{obj.carrier_price:.4f} {obj.carrier_price_unit}"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:call_id>/recordings/<int:recording_id>/audio/",
+                self.admin_site.admin_view(recording_audio_view),
+                name="calls_call_recording_audio",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The call page instead of a form: the record is written by the system."""
+        call = self.get_object(request, object_id)
+        if call is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, call) or request.method not in ("GET", "HEAD"):
+            raise PermissionDenied  # nobody changes a call by hand
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Call {call.pk}",
+            "opts": self.opts,
+            **call_page_context(
+                call,
+                can_read_costs=can_read_costs(request),
+                can_listen=request.user.has_perm("calls.view_recording"),
+            ),
+        }
+        return TemplateResponse(request, "admin/calls/call/call_page.html", context)
 
 
 @admin.register(RateCard)
 class RateCardAdmin(ScopedAdmin):
-    list_display = ["component", "unit", "price", "currency", "effective_from"]
-    list_filter = ["component"]
+    """The providers' prices. A component has one row per model (and per date it changed),
+    so the model column is what tells the rows apart."""
+
+    list_display = ["component", "model_name", "price", "unit", "currency", "effective_from"]
+    list_filter = [("component", ChoicesDropdownFilter), "unit"]
+    search_fields = ["model"]
+    ordering = ["component", "model", "-effective_from"]
+
+    @admin.display(description="model", ordering="model")
+    def model_name(self, obj):
+        return obj.model or "Every model"
 
 
 @admin.register(CostEntry)
 class CostEntryAdmin(SystemWrittenAdmin):
-    list_display = ["call", "component", "quantity", "unit", "unit_price", "amount", "currency"]
-    list_filter = ["component"]
+    """The ledger, filterable, with the sums of the filtered lines and their CSV."""
+
+    list_display = ["call_link", "campaign", "component", "units", "rate", "amount", "currency"]
+    list_filter = [
+        LedgerCampaignFilter,
+        ("component", ChoicesDropdownFilter),
+        ("call__created_at", CallDayFilter),
+    ]
+    list_filter_submit = True
+    list_select_related = ["call__target__campaign"]
+    list_before_template = "admin/calls/costentry/ledger_sums.html"
+    search_fields = ["call__to_number", "call__target__contact__name"]
+
+    @admin.display(description="call", ordering="call_id")
+    def call_link(self, obj):
+        url = reverse("admin:calls_call_change", args=[obj.call_id])
+        return format_html('<a href="{}">Call {}</a>', url, obj.call_id)
+
+    @admin.display(description="units", ordering="quantity")
+    def units(self, obj):
+        return f"{obj.quantity.normalize():,f} {UNIT_NOUNS[obj.unit]}"
+
+    @admin.display(description="rate", ordering="unit_price")
+    def rate(self, obj):
+        return f"{obj.unit_price.normalize():f} per {UNIT_RATES[obj.unit]}"
+
+    @admin.display(description="campaign", ordering="call__target__campaign__name")
+    def campaign(self, obj):
+        target = obj.call.target
+        return target.campaign.name if target else "Inbound calls"
+
+    def get_urls(self):
+        return [
+            admin_page(
+                self, "export.csv", lambda request, model_admin: self.export(request), "export"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["ledger_sums"] = ledger_sums(context["cl"].queryset)
+        return response
+
+    def export(self, request):
+        """The lines the list shows for the same filter, all of them, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return ledger_csv(changelist.queryset)
 
 
 @admin.register(CallEvent)
@@ -219,15 +354,25 @@ class TurnAdmin(SystemWrittenAdmin):
 
 @admin.register(CampaignDailyCost)
 class CampaignDailyCostAdmin(SystemWrittenAdmin):
+    """The daily roll-up; finance reads it through the finance report it links to."""
+
     list_display = ["day", "organization", "campaign", "calls", "cost_total", "currency"]
     list_filter = ["organization"]
     date_hierarchy = "day"
+    list_before_template = "admin/calls/campaigndailycost/report_link.html"
 
     def has_module_permission(self, request):
         return can_read_costs(request)
 
     def has_view_permission(self, request, obj=None):
         return can_read_costs(request) and super().has_view_permission(request, obj)
+
+    def get_urls(self):
+        return [
+            admin_page(self, "report/", finance_report_view, "report"),
+            admin_page(self, "report/<slug:section>.csv", finance_report_csv_view, "report_csv"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(WebhookEndpoint)

@@ -29,18 +29,13 @@ LIVE_CALL_STATUSES = (
     CallStatus.IN_PROGRESS,
 )
 
-# Why a target that the law allows is not called yet (stored on `Target.last_reason`).
+# Why a target that the law allows is not called yet (stored on `Target.last_reason`;
+# the words are in calls/call_labels.py).
 CAPACITY = "capacity"
 ACCOUNT_PACING = "account_pacing"
 CAMPAIGN_PACING = "campaign_pacing"
 # The outcome of an inbound call turned away with the busy message.
 OVER_CAPACITY = "over_capacity"
-
-WAIT_REASON_LABELS = {
-    CAPACITY: "Waiting for a free line",
-    ACCOUNT_PACING: "Waiting for the account's calls-per-second",
-    CAMPAIGN_PACING: "Waiting for the campaign's calls-per-second",
-}
 
 
 @dataclass(frozen=True)
@@ -55,11 +50,6 @@ class CarrierAccount:
     @property
     def outbound_lines(self) -> int:
         return max(self.line_capacity - self.inbound_reserve, 0)
-
-
-def reason_label(reason: str) -> str:
-    """The words an operator reads for a stored reason code (the code itself otherwise)."""
-    return WAIT_REASON_LABELS.get(reason, reason)
 
 
 def carrier_account_of(organization: Organization) -> CarrierAccount:

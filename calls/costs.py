@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calls.daily_costs import CostChange, daily_cost_add
+from calls.daily_costs import CostSums, daily_cost_add
 from calls.models import Call, CostComponent, CostEntry, RateCard
 
 C = CostComponent
@@ -269,13 +269,7 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
             .select_related("agent", "organization")
             .get(pk=call_id)
         )
-        before = CostChange(
-            calls=1 if call.priced_at else 0,
-            telephony=call.cost_telephony,
-            model=call.cost_model,
-            analysis=call.cost_analysis,
-            total=call.cost_total,
-        )
+        before = CostSums.of_call(call)
         priced_at = call.created_at
         rates = rates_in_force(at=priced_at, **call_models(call))
         seconds = call.duration_seconds or 0
@@ -311,13 +305,7 @@ def call_price(*, call_id: int, at: datetime | None = None) -> Call:
         )  # fmt: skip
         daily_cost_add(
             call=call,
-            change=CostChange(
-                calls=1 - before.calls,
-                telephony=call.cost_telephony - before.telephony,
-                model=call.cost_model - before.model,
-                analysis=call.cost_analysis - before.analysis,
-                total=call.cost_total - before.total,
-            ),
+            change=CostSums.of_call(call) - before,
             time_zone=call.organization.time_zone,
         )
     return call

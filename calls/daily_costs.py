@@ -20,18 +20,51 @@ from django.db.models.functions import TruncDate
 from calls.models import Call, CampaignDailyCost
 from campaigns.models import Organization, Target
 
+# The roll-up's cost columns, by the name reports and changes give them.
+COST_COLUMNS = {
+    "telephony": "cost_telephony",
+    "model": "cost_model",
+    "analysis": "cost_analysis",
+    "total": "cost_total",
+}
+
 
 @dataclass(frozen=True)
-class CostChange:
+class CostSums:
+    """Priced calls and what they cost, by group: one call's totals, a change to the
+    roll-up, or one row of a finance report (which extends it with its key)."""
+
     calls: int = 0
     telephony: Decimal = Decimal(0)
     model: Decimal = Decimal(0)
     analysis: Decimal = Decimal(0)
     total: Decimal = Decimal(0)
 
+    @classmethod
+    def of_call(cls, call: Call) -> "CostSums":
+        """What a call adds to the roll-up as it stands: nothing until it is priced."""
+        if call.priced_at is None:
+            return cls()
+        return cls(1, *(getattr(call, column) for column in COST_COLUMNS.values()))
+
+    def __sub__(self, other: "CostSums") -> "CostSums":
+        return CostSums(
+            self.calls - other.calls,
+            self.telephony - other.telephony,
+            self.model - other.model,
+            self.analysis - other.analysis,
+            self.total - other.total,
+        )
+
     @property
     def is_nothing(self) -> bool:
         return not (self.calls or self.telephony or self.model or self.analysis or self.total)
+
+
+def cost_sums(*, calls) -> dict:
+    """Aggregates that sum the cost columns (of calls or of roll-up rows) under the names of
+    `CostSums`; `calls` is the aggregate counting the calls."""
+    return {"calls": calls, **{name: Sum(column) for name, column in COST_COLUMNS.items()}}
 
 
 def call_cost_day(*, started_at: datetime, time_zone: str) -> date:
@@ -56,7 +89,7 @@ def _upsert_sql(*, inbound: bool) -> str:
     )
 
 
-def daily_cost_add(*, call: Call, change: CostChange, time_zone: str) -> None:
+def daily_cost_add(*, call: Call, change: CostSums, time_zone: str) -> None:
     """Add `change` to the row of the call's campaign and day, atomically (one upsert that
     increments, so concurrent pricing of calls on the same day never loses an update)."""
     if change.is_nothing:
@@ -93,13 +126,7 @@ def daily_costs_rebuild(*, organization_id: int) -> int:
         Call.objects.filter(organization_id=organization_id, priced_at__isnull=False)
         .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("target__campaign_id", "day", "currency")
-        .annotate(
-            calls=Count("pk"),
-            telephony=Sum("cost_telephony"),
-            model=Sum("cost_model"),
-            analysis=Sum("cost_analysis"),
-            total=Sum("cost_total"),
-        )
+        .annotate(**cost_sums(calls=Count("pk")))
         .order_by()
     )
     rows = [

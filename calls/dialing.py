@@ -184,6 +184,11 @@ def _dial_claimed(claim: DialClaim) -> DialResult:
             amd_callback=public_url("calls:amd", call_id=call.pk),
             ring_timeout=RING_TIMEOUT_SECONDS,
             time_limit=call.agent.max_call_seconds + TIME_LIMIT_MARGIN_SECONDS,
+            recording_callback=(
+                public_url("calls:recording", call_id=call.pk)
+                if call.organization.record_calls
+                else None
+            ),
         )
     except twilio.CarrierError as error:
         return _carrier_refused(call, error)

@@ -246,6 +246,41 @@ class Call(models.Model):
         )
 
 
+class Recording(models.Model):
+    """A call's recording at the carrier, as its recording status callback describes it.
+    The audio stays at the carrier; the console plays it through an authenticated proxy
+    (calls/recording_media.py), and the retention task deletes it there and here."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in-progress", "Recording"
+        COMPLETED = "completed", "Ready"
+        ABSENT = "absent", "Nothing recorded"
+        FAILED = "failed", "Failed at the carrier"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="recordings")
+    sid = models.CharField("recording SID", max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(default=2)
+    carrier_url = models.URLField(
+        max_length=500, help_text="The carrier's media URL, without extension; needs our login."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["call", "created_at", "id"]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"Recording {self.sid} of call {self.call_id}"
+
+    @property
+    def is_playable(self) -> bool:
+        return self.status == self.Status.COMPLETED
+
+
 class CallEvent(models.Model):
     """The call's timeline: status changes, barge-ins, tool calls, errors."""
 
@@ -365,7 +400,7 @@ class CampaignDailyCost(models.Model):
     """What an organisation's calls cost per campaign per day (the organisation's day, by
     the call's start), kept exact by `calls.costs.call_price` in the transaction that
     writes the ledger. Finance reports read a month of these instead of millions of ledger
-    lines; `calls.reports.campaign_daily_costs_rebuild` recomputes them from the ledger."""
+    lines; `calls.daily_costs.daily_costs_rebuild` recomputes them from the priced calls."""
 
     organization = models.ForeignKey(
         "campaigns.Organization", on_delete=models.CASCADE, related_name="daily_costs"

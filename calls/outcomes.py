@@ -110,7 +110,9 @@ def call_settle_target(*, call_id: int, at: datetime) -> int | None:
         else:
             if outcome:
                 target.outcome = outcome
-            _schedule_retry(target, key=retry_key(call), at=at)
+            # The delay runs from the call's end, not from when settling ran: a settle
+            # delayed by load or a broker outage must not push the retry later.
+            _schedule_retry(target, key=retry_key(call), at=call.ended_at or at)
         target.save(
             update_fields=["status", "next_attempt_at", "last_reason", "outcome", "updated_at"]
         )

@@ -28,6 +28,7 @@ from calls.dialing import (
 from calls.followups import GRACE, call_finished, followups_reconcile
 from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target
+from calls.retention import retention_apply
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
 from calls.webhooks_out import webhook_deliveries_due, webhook_delivery_send
@@ -264,3 +265,11 @@ def poll_carrier_prices() -> dict:
     check (see `calls.carrier_prices`). Safe to run twice: priced calls are left alone."""
     checks = carrier_prices_poll(at=timezone.now())
     return {"checked": len(checks), "priced": sum(check.priced for check in checks)}
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def apply_retention() -> dict:
+    """Beat, hourly: delete recordings (at the carrier, then here) and uploaded import files
+    older than their organisation's retention. Idempotent; a recording the carrier could
+    not delete stays and is tried again next hour."""
+    return retention_apply(at=timezone.now()).__dict__

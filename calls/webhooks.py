@@ -16,6 +16,7 @@ the reconciliation tasks (`calls.tasks.reconcile_call`, `sweep_stuck_calls`).
 
 import functools
 import logging
+from email.utils import parsedate_to_datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -29,8 +30,8 @@ from django.views.decorators.http import require_POST
 from calls.capacity import OVER_CAPACITY, account_lock, carrier_account_of, inbound_line_free
 from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
-from calls.models import Call, CallEvent, CallStatus, PhoneNumber
-from calls.public_urls import media_stream_url
+from calls.models import Call, CallEvent, CallStatus, PhoneNumber, Recording
+from calls.public_urls import media_stream_url, public_url
 from calls.states import TERMINAL, IllegalTransition, call_transition
 from calls.telephony import twilio
 
@@ -64,9 +65,15 @@ def twiml(body: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/xml")
 
 
-def _stream_response(call: Call) -> HttpResponse:
+def _stream_response(call: Call, *, record: bool = False) -> HttpResponse:
     token = media_token_issue(call_id=call.pk, call_sid=call.carrier_sid)
-    return twiml(twilio.stream_twiml(stream_url=media_stream_url(), parameters={"token": token}))
+    return twiml(
+        twilio.stream_twiml(
+            stream_url=media_stream_url(),
+            parameters={"token": token},
+            recording_callback=public_url("calls:recording", call_id=call.pk) if record else None,
+        )
+    )
 
 
 def _call_sid(form) -> str:
@@ -242,7 +249,8 @@ def inbound(request):
     call_transition(
         call_id=call.pk, to=CallStatus.IN_PROGRESS, at=timezone.now(), data={"via": "inbound"}
     )
-    return _stream_response(call)
+    # The agent's opening announces a recording exactly when the organisation records.
+    return _stream_response(call, record=number.organization.record_calls)
 
 
 def _turn_away(call: Call, *, account, at) -> None:
@@ -257,3 +265,42 @@ def _turn_away(call: Call, *, account, at) -> None:
         outcome=OVER_CAPACITY,
     )
     transaction.on_commit(lambda: call_finished(call.pk))
+
+
+def _recording_started_at(form):
+    try:
+        return parsedate_to_datetime(form.get("RecordingStartTime", ""))
+    except (TypeError, ValueError):
+        return None
+
+
+@twilio_signed
+def recording(request, call_id: int):
+    """A recording status callback: store the recording (its SID, status, duration, the
+    carrier's URL). A repeat changes nothing; a late "in-progress" never undoes a final
+    status. The audio stays at the carrier until the retention task deletes it."""
+    form = request.POST
+    sid = _call_sid(form)
+    recording_sid = form.get("RecordingSid", "").strip()
+    status = form.get("RecordingStatus", "")
+    if not sid or not recording_sid or status not in Recording.Status.values:
+        return HttpResponse(status=204)
+    call = Call.objects.filter(pk=call_id, carrier_sid=sid).first()
+    if call is None:
+        return HttpResponse(status=204)
+    duration = form.get("RecordingDuration", "")
+    channels = form.get("RecordingChannels", "")
+    fields = {
+        "status": status,
+        "carrier_url": form.get("RecordingUrl", ""),
+        "duration_seconds": int(duration) if duration.isdigit() else None,
+        "channels": int(channels) if channels.isdigit() else 1,
+        "started_at": _recording_started_at(form),
+    }
+    with transaction.atomic():
+        existing = Recording.objects.select_for_update().filter(sid=recording_sid).first()
+        if existing is None:
+            Recording.objects.create(call=call, sid=recording_sid, **fields)
+        elif existing.call_id == call.pk and existing.status == Recording.Status.IN_PROGRESS:
+            Recording.objects.filter(pk=existing.pk).update(**fields)
+    return HttpResponse(status=204)

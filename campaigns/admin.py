@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -7,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from calls.capacity import reason_label
+from calls.call_labels import outcome_label, reason_label, status_label
 from campaigns import lifecycle
 from campaigns.admin_compliance import (
     campaign_preview_view,
@@ -15,11 +16,15 @@ from campaigns.admin_compliance import (
     target_explanation_view,
 )
 from campaigns.admin_imports import import_progress_view, import_upload_view
+from campaigns.admin_survey_forms import QuestionForm
+from campaigns.admin_survey_results import survey_results_csv_view, survey_results_view
 from campaigns.admin_targeting import (
     AddToCampaignForm,
     add_to_campaign_selection,
     targeting_progress_view,
 )
+from campaigns.contact_list import contacts_with_call_history
+from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import (
     BudgetAlert,
     Campaign,
@@ -119,8 +124,18 @@ class ConsentInline(ScopedTabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdmin):
-    list_display = ["phone", "name", "state", "postal_code", "language", "organization"]
+    list_display = [
+        "phone",
+        "name",
+        "state",
+        "consent_status",
+        "opted_out",
+        "last_call",
+        "last_outcome",
+        "organization",
+    ]
     list_filter = ["organization", "state", "language"]
+    list_fullwidth = True
     search_fields = ["phone", "name", "postal_code"]
     inlines = [ConsentInline]
     actions = ["record_opt_out", "add_to_campaign"]
@@ -135,6 +150,38 @@ class ContactAdmin(ScopedAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def get_queryset(self, request):
+        return contacts_with_call_history(super().get_queryset(request))
+
+    @admin.display(description="consent")
+    def consent_status(self, contact):
+        if contact.has_consent:
+            return "Given"
+        if contact.has_revoked_consent:
+            return "Revoked"
+        return "None on file"
+
+    @admin.display(description="opted out", ordering="is_opted_out")
+    def opted_out(self, contact):
+        # Words, not a red cross: "not opted out" is the good case.
+        return "Opted out" if contact.is_opted_out else "No"
+
+    @admin.display(description="last call", ordering="last_call_at")
+    def last_call(self, contact):
+        if contact.last_call_at is None:
+            return "Never called"
+        url = reverse("admin:calls_call_change", args=[contact.last_call_id])
+        local = timezone.localtime(contact.last_call_at)
+        return format_html('<a href="{}">{}</a>', url, f"{local:%Y-%m-%d %H:%M}")
+
+    @admin.display(description="last outcome", ordering="last_outcome")
+    def last_outcome(self, contact):
+        if contact.last_call_at is None:
+            return "—"
+        if contact.last_outcome:
+            return outcome_label(contact.last_outcome)
+        return status_label(contact.last_status)
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)
@@ -261,14 +308,50 @@ class RegistrySyncAdmin(ScopedAdmin):
 
 class QuestionInline(ScopedTabularInline):
     model = Question
+    form = QuestionForm
     extra = 1
     fields = ["position", "kind", "text", "choices", "scale_min", "scale_max"]
+
+    # As in the API: once a campaign has asked the questions, answers refer to them, so
+    # they are shown but no longer change.
+    def is_asked(self, survey) -> bool:
+        return (
+            survey is not None and survey.campaigns.exclude(status=Campaign.Status.DRAFT).exists()
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.is_asked(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Survey)
 class SurveyAdmin(ScopedAdmin):
-    list_display = ["name", "organization"]
+    list_display = ["name", "question_count", "results", "organization"]
     inlines = [QuestionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(question_total=Count("questions"))
+
+    @admin.display(description="questions", ordering="question_total")
+    def question_count(self, survey):
+        return survey.question_total
+
+    @admin.display(description="results")
+    def results(self, survey):
+        url = reverse("admin:campaigns_survey_results", args=[survey.pk])
+        return format_html('<a href="{}">Results</a>', url)
+
+    def get_urls(self):
+        return [
+            admin_url(self, "<int:survey_id>/results/", survey_results_view, "results"),
+            admin_url(self, "<int:survey_id>/results.csv", survey_results_csv_view, "results_csv"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(Campaign)
@@ -354,6 +437,9 @@ class CampaignAdmin(ScopedAdmin):
                 request,
                 f"Campaign {campaign.name!r} is now {campaign.get_status_display().lower()}.",
             )
+            if action == "launch":
+                for warning in campaign_launch_check(campaign=campaign).warnings:
+                    self.message_user(request, warning, messages.WARNING)
         return redirect("admin:campaigns_campaign_change", campaign.pk)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

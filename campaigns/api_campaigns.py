@@ -29,6 +29,7 @@ from campaigns import lifecycle
 from campaigns.admin_compliance import campaign_preview, explanation_of
 from campaigns.api import ExplanationSerializer, explanation_data
 from campaigns.eligibility import target_explanation
+from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import Campaign, Question, Survey, Target
 from campaigns.selectors import campaign_progress, campaign_spend
 from campaigns.targeting import FILTER_KEYS, InvalidSelection, campaign_add_targets
@@ -383,6 +384,20 @@ class TargetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LaunchedCampaignSerializer(CampaignSerializer):
+    """The campaign just launched, with what the launch check warned of."""
+
+    launch_warnings = serializers.SerializerMethodField(
+        help_text="For each template variable the agent uses, how many targets lack it."
+    )
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "launch_warnings"]
+
+    def get_launch_warnings(self, campaign) -> list[str]:
+        return campaign_launch_check(campaign=campaign).warnings
+
+
 LIFECYCLE = {"launch", "pause", "resume", "cancel"}
 
 
@@ -434,9 +449,10 @@ class CampaignViewSet(
         except DjangoValidationError as error:  # the campaign's settings are not launchable
             raise Conflict(" ".join(error.messages)) from None
         campaign.refresh_from_db()
-        return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)
+        serializer = LaunchedCampaignSerializer if action_name == "launch" else CampaignSerializer
+        return Response(serializer(campaign, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses=CampaignSerializer, summary="Start calling")
+    @extend_schema(request=None, responses=LaunchedCampaignSerializer, summary="Start calling")
     @action(detail=True, methods=["post"])
     def launch(self, request, pk=None):
         """Start calling: 409 with the reason when the campaign is not a launchable draft."""

@@ -8,6 +8,7 @@ from calls.models import Call, CallStatus, WebhookEvent
 from calls.states import call_transition
 from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
 from campaigns.compliance import Reason
+from campaigns.launch_checks import campaign_launch_check
 from campaigns.models import Campaign, PauseReason, Target
 
 S = Campaign.Status
@@ -26,6 +27,15 @@ class CampaignStateError(Exception):
     pass
 
 
+class CampaignNotLaunchable(CampaignStateError):
+    """The campaign's setup would make its calls fail or collect nothing
+    (`campaigns.launch_checks`); the message says what to fix."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__(" ".join(messages))
+
+
 def _locked(campaign_id: int, action: str) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status not in ALLOWED_FROM[action]:
@@ -39,7 +49,9 @@ def _locked(campaign_id: int, action: str) -> Campaign:
 
 
 def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> Campaign:
-    """Start calling: every pending target becomes due at launch (or at the campaign's start)."""
+    """Start calling: every pending target becomes due at launch (or at the campaign's start).
+    Refused (`CampaignNotLaunchable`) when `campaign_launch_check` finds a problem; its
+    warnings are for the caller to show (`campaign_launch_check(campaign=...).warnings`)."""
     with transaction.atomic():
         campaign = _locked(campaign_id, "launch")
         campaign.full_clean()
@@ -50,6 +62,9 @@ def campaign_launch(*, campaign_id: int, user_id: int | None, at: datetime) -> C
             )
         if not campaign.targets.exists():
             raise CampaignStateError(f"Campaign {campaign.name!r} has no contacts to call.")
+        check = campaign_launch_check(campaign=campaign)
+        if check.problems:
+            raise CampaignNotLaunchable(check.messages)
         due_at = max(at, campaign.starts_at) if campaign.starts_at else at
         campaign.targets.filter(status=Target.Status.PENDING, next_attempt_at__isnull=True).update(
             next_attempt_at=due_at

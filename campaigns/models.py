@@ -104,6 +104,20 @@ class Organization(models.Model):
         help_text="The carrier account's dialing rate (Twilio: 1 unless raised), shared by all "
         "campaigns; each campaign's own rate applies within it.",
     )
+    # Off by default: with it on, the carrier records both sides of every call and the
+    # agent's opening says so; with it off, the opening must not claim a recording.
+    record_calls = models.BooleanField(
+        "record calls",
+        default=False,
+        help_text="Ask the carrier to record both sides of every call; callers are told.",
+    )
+    retention_days = models.PositiveIntegerField(
+        "keep recordings and uploaded files for (days)",
+        null=True,
+        blank=True,
+        help_text="Recordings (at the carrier too) and uploaded import files older than this "
+        "are deleted within the hour. Blank: keep them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -428,8 +442,6 @@ class Campaign(models.Model):
 
     def clean(self):
         errors = {}
-        if self.kind == self.Kind.SURVEY and not self.survey_id:
-            errors["survey"] = "A survey campaign needs a survey."
         if self.window_start and self.window_end and self.window_start >= self.window_end:
             errors["window_end"] = "The calling window must end after it starts."
         if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
@@ -444,6 +456,16 @@ class Campaign(models.Model):
             related = getattr(self, field, None) if getattr(self, f"{field}_id") else None
             if related is not None and related.organization_id != self.organization_id:
                 errors[field] = f"The {field.replace('_', ' ')} belongs to another organisation."
+        # The rules a campaign must meet to work (survey tools, transfer number) live with
+        # the launch checks, so the form, the API and the launch refuse the same things.
+        from campaigns.launch_checks import campaign_setup_problems
+
+        for problem in campaign_setup_problems(
+            kind=self.kind,
+            agent=self.agent if self.agent_id else None,
+            survey=self.survey if self.survey_id else None,
+        ):
+            errors.setdefault(problem.field or "__all__", problem.message)
         if errors:
             raise ValidationError(errors)
 

@@ -11,6 +11,8 @@ superuser picks it (among every organisation until they pick one in the header).
 from django.contrib import admin
 from django.db.models import ForeignKey
 from django.http import Http404
+from unfold.admin import ModelAdmin as ThemedModelAdmin
+from unfold.admin import TabularInline as ThemedTabularInline
 
 from tenancy.scoping import Tenant, organization_path, scoped, tenant_of
 
@@ -58,11 +60,11 @@ class ScopedFormMixin:
         return scoped(super().get_queryset(request), tenant_of(request))
 
 
-class ScopedTabularInline(ScopedFormMixin, admin.TabularInline):
+class ScopedTabularInline(ScopedFormMixin, ThemedTabularInline):
     """Base of every inline: its rows and choices are scoped like its parent's."""
 
 
-class ScopedAdmin(ScopedFormMixin, admin.ModelAdmin):
+class ScopedAdmin(ScopedFormMixin, ThemedModelAdmin):
     """Base of every ModelAdmin of the project; see the module docstring."""
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):

@@ -33,6 +33,8 @@ OPERATOR = {
         "call": ["view"],
         "callevent": ["view"],
         "turn": ["view"],
+        # Operators listen to calls they run (quality, disputes); so does finance.
+        "recording": ["view"],
         "webhookdelivery": ["view", "change"],
         "webhookattempt": ["view"],
         "surveyanswer": ["view"],
@@ -46,6 +48,7 @@ FINANCE = {
         "call": ["view"],
         "callevent": ["view"],
         "turn": ["view"],
+        "recording": ["view"],
         "costentry": ["view"],
         "ratecard": ["view"],
         "phonenumber": ["view"],

@@ -38,6 +38,7 @@ ORGANIZATION_PATHS: dict[str, str | None] = {
     "calls.call": "organization",
     "calls.callevent": "call__organization",
     "calls.turn": "call__organization",
+    "calls.recording": "call__organization",
     "calls.costentry": "call__organization",
     "calls.campaigndailycost": "organization",
     "calls.surveyanswer": "call__organization",

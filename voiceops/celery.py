@@ -33,6 +33,8 @@ app.conf.beat_schedule = {
     # Webhook retries, and events whose delivery task was lost.
     "sweep-webhooks": {"task": "calls.tasks.sweep_webhooks", "schedule": 15.0},
     "poll-carrier-prices": {"task": "calls.tasks.poll_carrier_prices", "schedule": 60.0},
+    # Recordings and import files past their organisation's retention.
+    "apply-retention": {"task": "calls.tasks.apply_retention", "schedule": 3600.0},
     "enforce-budgets": {"task": "campaigns.tasks.enforce_budgets", "schedule": 60.0},
     "notify-budget-alerts": {"task": "campaigns.tasks.notify_budget_alerts", "schedule": 60.0},
     "resume-budget-paused-campaigns": {

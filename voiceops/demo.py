@@ -5,12 +5,20 @@ DATABASE_URL and REDIS_URL set it uses those. It starts the sandbox (Twilio and 
 stand-ins), the web server (uvicorn, `voiceops.web`), a Celery worker and Celery beat; seeds an
 organisation, an agent and a campaign of a dozen contacts across personas, states and time
 zones; launches it; shows progress; prints each call's outcome and cost; and leaves the
-admin running. Ctrl-C stops everything it started.
+admin running. Ctrl-C stops everything it started. The admin's address and login are
+printed as soon as the web server answers, so it can be watched while the calls are made.
+
+    python -m voiceops.demo            # the demo, left running (`make demo`)
+    python -m voiceops.demo --exit     # run the campaigns to their report, stop, exit 0
+    python -m voiceops.demo --quick    # two reminder contacts instead of thirteen
+
+`DEMO_PORT` (default 8000) is the web server's port.
 
 The demo runs on a simulated clock: a weekday afternoon in US time (see
 `sandbox.timeshift`), so its calls are lawful whenever you run it.
 """
 
+import argparse
 import json
 import os
 import signal
@@ -144,7 +152,21 @@ class Demo:
         raise SystemExit(0)
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m voiceops.demo", description=__doc__)
+    parser.add_argument(
+        "--exit",
+        action="store_true",
+        help="run the campaigns to their report, then stop everything and exit",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="call two reminder contacts instead of thirteen"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = arguments(argv)
     port = int(os.environ.get("DEMO_PORT", "8000"))
     if not port_is_free(port):
         raise SystemExit(f"Port {port} is in use; stop what uses it or set DEMO_PORT=<free port>.")
@@ -167,7 +189,13 @@ def main() -> None:
     )
     demo.start_sandbox()
     demo.start_product()
-    campaign_id, survey_campaign_id = map(int, demo.run("voiceops.demo_seed").split())
+    print(
+        f"\nThe admin is up: http://127.0.0.1:{port}/admin/ "
+        f"(login {ADMIN_USER} / {ADMIN_PASSWORD}); the campaigns start now.\n",
+        flush=True,
+    )
+    seed_arguments = ["voiceops.demo_seed", *(["--quick"] if options.quick else [])]
+    campaign_id, survey_campaign_id = map(int, demo.run(*seed_arguments).split())
 
     from voiceops.demo_report import watch
 
@@ -175,16 +203,20 @@ def main() -> None:
     watch(
         campaign_ids=[campaign_id, survey_campaign_id], now=demo.now, check_alive=demo.check_alive
     )
+    base = f"http://127.0.0.1:{port}/admin/campaigns"
     print(
-        f"\nVoiceOps is running.\n"
+        f"\nVoiceOps {'ran' if options.exit else 'is running'}.\n"
         f"  Admin:      http://127.0.0.1:{port}/admin/\n"
         f"  Login:      {ADMIN_USER} / {ADMIN_PASSWORD}\n"
-        f"  Campaign:   http://127.0.0.1:{port}/admin/campaigns/campaign/{campaign_id}/change/\n"
+        f"  Campaign:   {base}/campaign/{campaign_id}/change/\n"
+        f"  Survey:     {base}/campaign/{survey_campaign_id}/change/\n"
         f"  Recordings: {demo.var / 'recordings'}\n"
-        f"  Logs:       {demo.logs}/\n"
-        f"Press Ctrl-C to stop.",
+        f"  Logs:       {demo.logs}/",
         flush=True,
     )
+    if options.exit:
+        demo.stop()  # exits 0 once every process has stopped
+    print("Press Ctrl-C to stop.", flush=True)
     while True:
         demo.check_alive()
         time.sleep(1)

@@ -2,11 +2,15 @@
 personas, states and time zones, and a reminder campaign of them, launched; and a short
 after-visit survey campaign for one patient who answers surveys, launched too.
 
-Run by `voiceops.demo` (as `python -m voiceops.demo_seed`); prints the campaign ids.
-Safe to run again: the organisation, agents and contacts are reused, new campaigns are made.
+Run by `voiceops.demo` (as `python -m voiceops.demo_seed [--quick]`); prints the campaign
+ids. Safe to run again: the organisation, agents and contacts are reused, new campaigns are
+made. The demo's campaigns are created by the inactive user `demo` (shown as "created by"
+in the admin); a re-run cancels only those still running, never a campaign someone made
+in the demo organisation by hand or through the API. `--quick` calls two of the contacts.
 """
 
 import os
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -34,6 +38,8 @@ from campaigns.targeting import campaign_add_targets  # noqa: E402
 from tenancy.models import Membership  # noqa: E402
 from tenancy.roles import Role  # noqa: E402
 
+# Who created the demo's campaigns: how a re-run tells them from anybody else's.
+DEMO_USER = "demo"
 CALLER_ID = "+12025550100"  # the number the sandbox carrier owns
 # A campaign budget the demo reaches (its calls cost about 0.65 in all), so the report shows
 # its budget alerts and the pause at 100 %; the per-call cap is the dial's first estimate.
@@ -57,10 +63,18 @@ CONTACTS = [
     ("Sam Rivera", "+12155550100", "PA"),  # no consent on file: never called
 ]
 NO_CONSENT = {"+12155550100"}
+QUICK_CONTACTS = CONTACTS[:2]  # one confirms, one declines: a report in well under a minute
+
+
+def demo_user() -> User:
+    user, _ = User.objects.get_or_create(
+        username=DEMO_USER, defaults={"is_active": False, "first_name": "Demo"}
+    )
+    return user
 
 
 @transaction.atomic
-def seed(*, at: datetime) -> Campaign:
+def seed(*, at: datetime, quick: bool = False) -> Campaign:
     organization, _ = Organization.objects.get_or_create(
         name="Bayview Dental",
         defaults={"callback_number": "+12025550143", "time_zone": "America/New_York"},
@@ -102,7 +116,7 @@ def seed(*, at: datetime) -> Campaign:
         },
     )
     contacts = []
-    for name, phone, state in CONTACTS:
+    for name, phone, state in QUICK_CONTACTS if quick else CONTACTS:
         contact, _ = Contact.objects.get_or_create(
             organization=organization,
             phone=phone,
@@ -123,13 +137,17 @@ def seed(*, at: datetime) -> Campaign:
                     "captured_at": datetime(2026, 3, 2, 15, 0, tzinfo=UTC),
                 },
             )
-    # Each run shows one campaign: an earlier run's campaign stops calling.
+    # Each run shows its own campaigns: an earlier run's stop calling. Only the demo's own:
+    # campaigns made by hand in this organisation are left as they are.
+    creator = demo_user()
     for earlier in Campaign.objects.filter(
         organization=organization,
+        created_by=creator,
         status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.DRAFT],
     ):
         campaign_cancel(campaign_id=earlier.pk, at=at)
     campaign = Campaign.objects.create(
+        created_by=creator,
         organization=organization,
         name=f"Appointment reminders {at:%Y-%m-%d %H:%M}",
         kind=Campaign.Kind.REMINDER,
@@ -194,6 +212,7 @@ def seed_survey(*, organization: Organization, caller_id: PhoneNumber, at: datet
         },
     )
     campaign = Campaign.objects.create(
+        created_by=demo_user(),
         organization=organization,
         name=f"After-visit survey {at:%Y-%m-%d %H:%M}",
         kind=Campaign.Kind.SURVEY,
@@ -210,6 +229,6 @@ def seed_survey(*, organization: Organization, caller_id: PhoneNumber, at: datet
 
 if __name__ == "__main__":
     now = timezone.now()
-    reminders = seed(at=now)
+    reminders = seed(at=now, quick="--quick" in sys.argv[1:])
     survey = seed_survey(organization=reminders.organization, caller_id=reminders.caller_id, at=now)
     print(reminders.pk, survey.pk)

@@ -40,6 +40,10 @@ REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 
 INSTALLED_APPS = [
     "daphne",
+    # The admin theme (dashboards, charts, tabs, filters); must come before the admin.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -195,6 +199,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "CampaignKindEnum": "campaigns.models.Campaign.Kind",
+        "QuestionKindEnum": "campaigns.models.Question.Kind",
         "TargetStatusEnum": "campaigns.models.Target.Status",
         "ImportJobStatusEnum": "campaigns.models.ImportJob.Status",
         "CallStatusEnum": "calls.models.CallStatus",
@@ -284,4 +290,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# The admin theme (django-unfold): the console's title and colours; the sidebar, dashboard
+# and pages are built on its components, with every asset served from the install.
+UNFOLD = {
+    "SITE_TITLE": "VoiceOps",
+    "SITE_HEADER": "VoiceOps",
+    "SITE_SYMBOL": "call",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
 }

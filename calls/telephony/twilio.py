@@ -15,7 +15,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, Start, VoiceResponse
 
 REQUEST_TIMEOUT_SECONDS = 10
 
@@ -165,11 +165,26 @@ def create_call(
     amd_callback: str,
     ring_timeout: int,
     time_limit: int,
+    recording_callback: str | None = None,
 ) -> CarrierCall:
-    """Ask the carrier to place a call. Raises CarrierError (see `permanent`)."""
+    """Ask the carrier to place a call; with `recording_callback`, recorded on two channels
+    (caller and agent apart), the recording described to that URL when it is ready. Raises
+    CarrierError (see `permanent`)."""
+    recording = (
+        {
+            "record": True,
+            "recording_channels": "dual",
+            "recording_status_callback": recording_callback,
+            "recording_status_callback_method": "POST",
+            "recording_status_callback_event": ["completed", "absent"],
+        }
+        if recording_callback
+        else {}
+    )
     return _request(
         lambda: _carrier_call(
             client().calls.create(
+                **recording,
                 to=to,
                 from_=from_,
                 url=answer_url,
@@ -231,9 +246,78 @@ def replace_twiml(sid: str, twiml: str) -> None:
     _request(lambda: client().calls(sid).update(twiml=twiml))
 
 
-def stream_twiml(*, stream_url: str, parameters: dict[str, str]) -> str:
-    """Answer TwiML: connect the call's audio to our media socket, hang up when it closes."""
+def recording_media_url(recording_sid: str, *, extension: str = "wav") -> str:
+    """Where the carrier serves a recording's audio. Built from our own API origin and
+    account, never from a URL a callback named, so our credentials go only to the carrier."""
+    return (
+        f"{settings.TWILIO_API_URL}/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}"
+        f"/Recordings/{recording_sid}.{extension}"
+    )
+
+
+def recording_audio(recording_sid: str) -> requests.Response:
+    """Open the recording's WAV audio at the carrier (with our account's basic auth), as a
+    stream the caller must close. Raises CarrierError (CallGone when the carrier has none)."""
+    client()  # the same configuration error as every other request when unset
+    try:
+        response = requests.get(
+            recording_media_url(recording_sid),
+            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            stream=True,
+        )
+    except requests.exceptions.ConnectionError as error:
+        raise CarrierError(
+            f"Twilio could not be reached: {error}", code=None, status=None, permanent=False
+        ) from error
+    except requests.exceptions.Timeout as error:
+        raise CarrierError(
+            f"Twilio did not answer in {REQUEST_TIMEOUT_SECONDS} s: {error}",
+            code=None,
+            status=None,
+            permanent=False,
+        ) from error
+    if response.status_code == 404:
+        response.close()
+        raise CallGone(
+            f"Twilio has no recording {recording_sid}.", code=20404, status=404, permanent=True
+        )
+    if response.status_code != 200:
+        response.close()
+        raise CarrierError(
+            f"Twilio answered {response.status_code} for recording {recording_sid}.",
+            code=None,
+            status=response.status_code,
+            permanent=400 <= response.status_code < 500,
+        )
+    return response
+
+
+def delete_recording(recording_sid: str) -> None:
+    """Delete the recording at the carrier; one already gone is not an error."""
+    try:
+        _request(lambda: client().recordings(recording_sid).delete())
+    except CallGone:
+        return
+
+
+def stream_twiml(
+    *, stream_url: str, parameters: dict[str, str], recording_callback: str | None = None
+) -> str:
+    """Answer TwiML: connect the call's audio to our media socket, hang up when it closes.
+    With `recording_callback`, first start a two-channel recording of the call (inbound
+    calls; outbound ones are recorded from the dial)."""
     response = VoiceResponse()
+    if recording_callback:
+        start = Start()
+        start.recording(
+            recording_channels="dual",
+            recording_track="both",
+            recording_status_callback=recording_callback,
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed absent",
+        )
+        response.append(start)
     connect = Connect()
     stream = connect.stream(url=stream_url)
     for name, value in parameters.items():

@@ -89,7 +89,34 @@ class CallRequest:
     async_amd_status_callback_method: str = "POST"  # AsyncAmdStatusCallbackMethod
     timeout: int = 60  # Timeout: seconds of ringing before no-answer
     time_limit: int = 14400  # TimeLimit: seconds of talking before the carrier hangs up
-    record: bool = False  # Record (the sandbox records every call either way)
+    record: bool = False  # Record (the sandbox keeps its own tracks of every call either way)
+    recording_channels: str = "mono"  # RecordingChannels: mono | dual
+    recording_status_callback: str | None = None  # RecordingStatusCallback
+    recording_status_callback_method: str = "POST"  # RecordingStatusCallbackMethod
+    recording_status_callback_events: frozenset[str] = frozenset({"completed"})
+
+
+@dataclass(frozen=True)
+class RecordingRequest:
+    """How a call is recorded: from `Record=true` on create (source OutboundAPI) or from a
+    `<Start><Recording>` verb in its TwiML (source StartCallRecordingTwiML)."""
+
+    channels: str = "mono"  # mono | dual
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: frozenset[str] = frozenset({"completed"})
+    source: str = "OutboundAPI"
+
+    @classmethod
+    def of(cls, request: CallRequest) -> RecordingRequest | None:
+        if not request.record:
+            return None
+        return cls(
+            channels=request.recording_channels,
+            status_callback=request.recording_status_callback,
+            status_callback_method=request.recording_status_callback_method,
+            status_callback_events=request.recording_status_callback_events,
+        )
 
 
 @dataclass
@@ -160,6 +187,7 @@ class Call:
     transfer_target: str | None = None
     hung_up_by: str | None = None  # "callee", "api", "twiml", "time-limit", "app-error"
     recording_paths: dict[str, Path] = field(default_factory=dict)
+    recording: RecordingRequest | None = None  # the carrier recording asked for, if any
     log_path: Path | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     billing: Billing = field(default_factory=Billing)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +24,10 @@ import aiohttp
 from sandbox.carrier import calls as status
 from sandbox.carrier.callbacks import CallbackQueue, WebhookClient, WebhookFailed
 from sandbox.carrier.callee import AnsweringMachine, Manners, Person
-from sandbox.carrier.calls import API_VERSION, Call, rfc2822
+from sandbox.carrier.calls import API_VERSION, Call, RecordingRequest, new_sid, rfc2822
 from sandbox.carrier.line import PhoneLine
 from sandbox.carrier.personas import BUSY, FAILED, NO_ANSWER, Persona
-from sandbox.carrier.recording import save_call
+from sandbox.carrier.recording import CarrierRecording, save_call, save_carrier_recording
 from sandbox.carrier.verbs import DocumentSource, TwimlRunner
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class Telephony:
     manners: Manners
     opt_out_digit: str
     recording_dir: Path
+    recordings: dict[str, CarrierRecording]
+    recording_url: Callable[[str], str]  # a recording SID's RecordingUrl
 
 
 class CallRun:
@@ -288,6 +291,46 @@ class CallRun:
             request.status_callback_method,
         )
 
+    async def _record(self, asked: RecordingRequest) -> None:
+        """Make the carrier recording the call asked for and announce it, after the call's
+        terminal status callback, as Twilio does."""
+        call, telephony = self.call, self.telephony
+        try:
+            recording = await asyncio.to_thread(
+                save_carrier_recording, call, telephony.recording_dir
+            )
+        except OSError:
+            logger.exception("could not save the carrier recording of call %s", call.sid)
+            recording = None
+        if recording is not None:
+            telephony.recordings[recording.sid] = recording
+        status_ = "completed" if recording is not None else "absent"
+        if not asked.status_callback or status_ not in asked.status_callback_events:
+            return
+        params = {
+            "AccountSid": call.account_sid,
+            "CallSid": call.sid,
+            "RecordingSource": asked.source,
+            "RecordingStatus": status_,
+            "RecordingTrack": "both",
+        }
+        if recording is not None:
+            params.update(
+                RecordingSid=recording.sid,
+                RecordingUrl=telephony.recording_url(recording.sid),
+                RecordingDuration=str(recording.duration_seconds),
+                RecordingChannels=str(recording.channels),
+                RecordingStartTime=rfc2822(recording.start_time) or "",
+            )
+        else:
+            params.update(RecordingSid=new_sid("RE"), RecordingDuration="0")
+        self.callbacks.post(
+            f"recording status callback ({status_})",
+            asked.status_callback,
+            params,
+            asked.status_callback_method,
+        )
+
     async def _finish(self, final: str) -> None:
         call = self.call
         for helper in self._helpers:
@@ -303,5 +346,7 @@ class CallRun:
             await asyncio.to_thread(save_call, call, self.telephony.recording_dir)
         except OSError:
             logger.exception("could not save the recording of call %s", call.sid)
+        if call.recording is not None:
+            await self._record(call.recording)
         await self.callbacks.drain()
         call.finished.set()

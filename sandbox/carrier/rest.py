@@ -5,6 +5,9 @@ Twilio API, authenticated with the account SID and auth token:
     GET  /2010-04-01/Accounts/{AccountSid}/Calls.json            list calls
     GET  /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json  fetch a call
     POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json  update a call
+    GET  /2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.wav   a recording's audio
+    GET  /2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.json  its resource
+    DELETE /2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.json  delete it (204)
 Sandbox controls (no auth; loopback only):
     POST /sandbox/numbers        Number, VoiceUrl, VoiceMethod: own a number
     POST /sandbox/personas       Number, Persona: who answers calls to Number
@@ -36,6 +39,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CALLS_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Calls.json"
 CALL_PATH = f"/{API_VERSION}/Accounts/{{account_sid}}/Calls/{{call_sid}}.json"
+RECORDING_PATH = (
+    f"/{API_VERSION}/Accounts/{{account_sid}}/Recordings/{{recording_sid}}.{{extension}}"
+)
 
 
 def routes(carrier: Carrier) -> list[web.RouteDef]:
@@ -62,7 +68,12 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
     async def create_call(request: web.Request) -> web.Response:
         form = await request.post()
         events = [str(event) for event in form.getall("StatusCallbackEvent", [])]
-        call = carrier.create_call(_single_values(form), events)
+        recording_events = [
+            str(event)
+            for value in form.getall("RecordingStatusCallbackEvent", [])
+            for event in str(value).split()
+        ]
+        call = carrier.create_call(_single_values(form), events, recording_events)
         return web.json_response(call.resource(), status=201)
 
     async def list_calls(request: web.Request) -> web.Response:
@@ -107,6 +118,31 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
         form = await request.post()
         carrier.update_call(call, _single_values(form))
         return web.json_response(call.resource())
+
+    def _recording_of(request: web.Request) -> Any:
+        recording = carrier.recordings.get(request.match_info["recording_sid"])
+        if recording is None:
+            raise errors.not_found(request.path)
+        return recording
+
+    async def fetch_recording(request: web.Request) -> web.StreamResponse:
+        recording = _recording_of(request)
+        extension = request.match_info["extension"]
+        if extension == "json":
+            return web.json_response(recording.resource())
+        if extension != "wav":
+            # Twilio also serves .mp3; the sandbox has no MP3 encoder, so it says so plainly.
+            raise errors.TwilioApiError(
+                415, 20415, f"The sandbox serves recordings as .wav, not .{extension}"
+            )
+        return web.FileResponse(recording.path, headers={"Content-Type": "audio/x-wav"})
+
+    async def delete_recording(request: web.Request) -> web.Response:
+        if request.match_info["extension"] != "json":
+            raise errors.not_found(request.path)
+        recording = carrier.recordings.pop(_recording_of(request).sid)
+        recording.path.unlink(missing_ok=True)
+        return web.Response(status=204)
 
     async def own_number(request: web.Request) -> web.Response:
         form = await request.post()
@@ -166,6 +202,8 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
         web.get(CALLS_PATH, twilio_api(list_calls)),
         web.get(CALL_PATH, twilio_api(fetch_call)),
         web.post(CALL_PATH, twilio_api(update_call)),
+        web.get(RECORDING_PATH, twilio_api(fetch_recording)),
+        web.delete(RECORDING_PATH, twilio_api(delete_recording)),
         web.post("/sandbox/numbers", own_number),
         web.post("/sandbox/personas", assign_persona),
         web.post("/sandbox/inbound-calls", place_inbound_call),

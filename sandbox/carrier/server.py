@@ -24,10 +24,19 @@ from aiohttp import web
 from sandbox.carrier import errors
 from sandbox.carrier.callbacks import WebhookClient
 from sandbox.carrier.callee import Manners
-from sandbox.carrier.calls import IN_PROGRESS, Billing, Call, CallRequest, new_sid
+from sandbox.carrier.calls import (
+    API_VERSION,
+    IN_PROGRESS,
+    Billing,
+    Call,
+    CallRequest,
+    RecordingRequest,
+    new_sid,
+)
 from sandbox.carrier.lifecycle import CallRun, Telephony, Timing
 from sandbox.carrier.pacing import DialPacer, DialRecord, RequestRateLimit
 from sandbox.carrier.personas import persona_for, persona_named
+from sandbox.carrier.recording import CarrierRecording
 from sandbox.carrier.verbs import DocumentSource
 from sandbox.threaded import ThreadedServer
 
@@ -90,6 +99,8 @@ class Carrier(ThreadedServer):
             self.assign_persona(number, persona)
         self.calls: dict[str, Call] = {}
         self.runs: dict[str, CallRun] = {}
+        # Recordings of calls created with Record=true, by recording SID, until deleted.
+        self.recordings: dict[str, CarrierRecording] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._telephony: Telephony | None = None
 
@@ -112,6 +123,8 @@ class Carrier(ThreadedServer):
             manners=self.manners,
             opt_out_digit=self.opt_out_digit,
             recording_dir=self.recording_dir,
+            recordings=self.recordings,
+            recording_url=self.recording_url,
         )
 
     async def _close_telephony(self, app: web.Application) -> None:
@@ -139,7 +152,9 @@ class Carrier(ThreadedServer):
 
     # Calls (run on the carrier's loop; REST handlers call these directly).
 
-    def create_call(self, form: Mapping[str, Any], events: list[str]) -> Call:
+    def create_call(
+        self, form: Mapping[str, Any], events: list[str], recording_events: list[str] = ()
+    ) -> Call:
         """Validate a REST create request and queue the call; raises `TwilioApiError`."""
         to, from_ = form.get("To", "").strip(), form.get("From", "").strip()
         if not to:
@@ -174,9 +189,16 @@ class Carrier(ThreadedServer):
             timeout=_positive_int(form, "Timeout", 60),
             time_limit=_positive_int(form, "TimeLimit", 14400),
             record=(form.get("Record") or "false").lower() == "true",
+            recording_channels=_recording_channels(form),
+            recording_status_callback=form.get("RecordingStatusCallback") or None,
+            recording_status_callback_method=(
+                form.get("RecordingStatusCallbackMethod") or "POST"
+            ).upper(),
+            recording_status_callback_events=frozenset(recording_events or ["completed"]),
         )
         persona = persona_for(to, self.persona_assignments)
         call = Call(new_sid("CA"), self.account_sid, "outbound-api", request, persona.name)
+        call.recording = RecordingRequest.of(request)
         call.note("http", "received", "create call", params=dict(form), events=events)
         now = asyncio.get_running_loop().time()
         slot = self.pacer.next_slot(now)
@@ -282,6 +304,12 @@ class Carrier(ThreadedServer):
         client.api.base_url = self.base_url
         return client
 
+    def recording_url(self, recording_sid: str) -> str:
+        """The recording's resource URL as Twilio names it (RecordingUrl): no extension."""
+        return (
+            f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{recording_sid}"
+        )
+
     def environment(self) -> dict[str, str]:
         """The settings that point VoiceOps at this carrier."""
         return {
@@ -298,6 +326,13 @@ def is_phone_number(value: str) -> bool:
         return phonenumbers.is_possible_number(phonenumbers.parse(value))
     except phonenumbers.NumberParseException:
         return False
+
+
+def _recording_channels(form: Mapping[str, Any]) -> str:
+    channels = form.get("RecordingChannels") or "mono"
+    if channels not in ("mono", "dual"):
+        raise errors.invalid_parameter("RecordingChannels", channels)
+    return channels
 
 
 def _positive_int(form: Mapping[str, Any], name: str, default: int) -> int:

@@ -1,7 +1,8 @@
 """TwiML documents as the carrier runs them: parsed into a list of verbs.
 
 Only the verbs a VoiceOps call uses are understood: `<Connect><Stream>` (with `<Parameter>`s),
-`<Say>`, `<Pause>`, `<Dial>` (to a number, for transfers), `<Redirect>` and `<Hangup/>`.
+`<Start><Recording>`, `<Say>`, `<Pause>`, `<Dial>` (to a number, for transfers), `<Redirect>`
+and `<Hangup/>`.
 Anything else is kept as `Unsupported` so the call log shows it was skipped.
 """
 
@@ -35,6 +36,14 @@ class Connect:
 
 
 @dataclass(frozen=True)
+class StartRecording:
+    channels: str = "mono"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: tuple[str, ...] = ("completed",)
+
+
+@dataclass(frozen=True)
 class Say:
     text: str
 
@@ -65,7 +74,7 @@ class Unsupported:
     verb: str
 
 
-Verb = Connect | Say | Pause | Dial | Redirect | Hangup | Unsupported
+Verb = Connect | StartRecording | Say | Pause | Dial | Redirect | Hangup | Unsupported
 
 STREAM_SCHEMES = ("ws", "wss")
 
@@ -88,6 +97,22 @@ def _verb(element: ElementTree.Element, base_url: str | None) -> Verb:
             if len(streams) != 1:
                 raise TwimlError(12200, "<Connect> needs exactly one <Stream> in the sandbox")
             return Connect(_stream(streams[0], base_url))
+        case "Start":
+            recording = element.find("Recording")
+            if recording is None:
+                return Unsupported("Start")
+            channels = recording.get("recordingChannels", "mono")
+            if channels not in ("mono", "dual"):
+                raise TwimlError(12200, f"<Recording> recordingChannels {channels!r}")
+            events = recording.get("recordingStatusCallbackEvent", "completed")
+            return StartRecording(
+                channels=channels,
+                status_callback=recording.get("recordingStatusCallback"),
+                status_callback_method=recording.get(
+                    "recordingStatusCallbackMethod", "POST"
+                ).upper(),
+                status_callback_events=tuple(events.replace(",", " ").split()),
+            )
         case "Say":
             return Say((element.text or "").strip())
         case "Pause":

@@ -19,7 +19,7 @@ import aiohttp
 from sandbox import speech
 from sandbox.carrier import twiml
 from sandbox.carrier.callbacks import CallbackQueue, WebhookClient, WebhookFailed
-from sandbox.carrier.calls import Call, rfc2822
+from sandbox.carrier.calls import Call, RecordingRequest, rfc2822
 from sandbox.carrier.line import PhoneLine
 from sandbox.carrier.media import MediaStream, StreamConnectFailed
 from sandbox.carrier.playback import PlaybackQueue
@@ -123,6 +123,14 @@ class TwimlRunner:
             match verb:
                 case twiml.Connect(stream=stream):
                     await self._connect(stream)
+                case twiml.StartRecording():
+                    self.call.recording = RecordingRequest(
+                        channels=verb.channels,
+                        status_callback=verb.status_callback,
+                        status_callback_method=verb.status_callback_method,
+                        status_callback_events=frozenset(verb.status_callback_events),
+                        source="StartCallRecordingTwiML",
+                    )
                 case twiml.Say(text=text):
                     await self._say(text)
                 case twiml.Pause(seconds=seconds):

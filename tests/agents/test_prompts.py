@@ -153,7 +153,7 @@ def test_it_emits_the_disclosure_lines_the_sandbox_model_reads():
 
     assert "automated AI assistant" in parsed.opening
     assert organization.name in parsed.opening
-    assert "recorded and transcribed" in parsed.opening
+    assert "This call is transcribed." in parsed.opening  # recording is off by default
     assert "press 8" in parsed.opening
     assert parsed.question == "Is 'Friday' still good?"
     assert [(q.id, q.kind, q.choices) for q in parsed.survey] == [

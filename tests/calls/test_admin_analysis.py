@@ -1,21 +1,14 @@
 """The call admin: analysis results and errors on the page, and the "Re-run analysis" action."""
 
-import html
-import re
-
 import pytest
 from django.urls import reverse
 
 from calls.models import CostEntry, SurveyAnswer
 from tests.calls.test_analysis import REMINDER, SURVEY_LINES, finished_call, survey_campaign
 from tests.factories import member_of
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).strip()
 
 
 @pytest.fixture
@@ -67,7 +60,8 @@ def test_the_call_page_shows_the_analysis_its_answers_and_disagreements(
     listing = text_of(client.get(reverse("admin:calls_call_changelist")))
     page = text_of(client.get(reverse("admin:calls_call_change", args=[call.pk])))
 
-    assert "Analysed (reads the outcome as survey_completed)" in listing
+    assert "Declined" in listing
+    assert "Outcome it read Survey completed (differs from the call's)" in page
     assert "The caller answered the survey." in page
     assert "Would you recommend us to a friend?" in page
     assert "Post-call analysis" in page
@@ -85,5 +79,8 @@ def test_an_analysis_error_is_shown_on_the_call(client, operator, model_server):
     listing = text_of(client.get(reverse("admin:calls_call_changelist")))
     page = text_of(client.get(reverse("admin:calls_call_change", args=[call.pk])))
 
-    assert "Failed: The analysis model refused" in listing
-    assert "The analysis model refused: I'm sorry, but I can't help with that request." in page
+    assert f"#{call.pk} " in listing
+    assert (
+        "The analysis failed: The analysis model refused: I'm sorry, but I can't help with "
+        "that request." in page
+    )

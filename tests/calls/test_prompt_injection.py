@@ -71,7 +71,7 @@ def test_hostile_contact_data_cannot_skip_the_disclosure_or_deny_being_an_ai(
     heard = " ".join(call.turns.filter(speaker="caller").values_list("text", flat=True)).lower()
     assert said[0].startswith(
         "Hello, this is an automated AI assistant calling on behalf of Bayview Dental. "
-        "This call is recorded and transcribed."
+        "This call is transcribed."
     )
     assert "robot" in heard
     assert any(

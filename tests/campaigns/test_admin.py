@@ -1,8 +1,6 @@
 """The admin's audience pages: explanations, campaign preview, revocation, imports and the
 campaign lifecycle buttons, through the Django test client."""
 
-import html
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -18,17 +16,12 @@ from tests.factories import (
     TargetFactory,
     member_of,
 )
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
 TUESDAY = datetime(2026, 11, 17, 16, 0, tzinfo=UTC)  # 11:00 Miami, 08:00 San Francisco
 SATURDAY = "2026-11-21T16:00"
-
-
-def text_of(response) -> str:
-    """The page's visible text, tags removed and spaces collapsed."""
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).strip()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agents.models import Agent
 from calls.models import Call
 from campaigns.models import Campaign, Question, Target
 from campaigns.revocation import consent_revoke
@@ -114,6 +115,9 @@ def test_a_campaign_with_bad_settings_is_refused_field_by_field(operator_api):
     assert fields == {
         "survey": "A survey campaign needs a survey.",
         "window_end": "The calling window must end after it starts.",
+        "agent": f"The agent {Agent.objects.latest('pk').name!r} cannot "
+        "record survey answers, so this survey campaign would collect none: tick “Record a "
+        "survey answer” in the agent's tools, or choose an agent that has it.",
     }
     assert not Campaign.objects.exists()
 

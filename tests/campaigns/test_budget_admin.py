@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from campaigns.lifecycle import campaign_launch, campaign_pause
 from campaigns.models import BudgetAlert
-from tests.campaigns.test_admin import text_of
 from tests.factories import CampaignFactory, OrganizationFactory, TargetFactory, member_of
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_the_campaign_list_and_page_say_the_budget_paused_it(client, exhausted_c
     )
 
     assert "Flu shots Reminder Informational (reminders) Paused Budget exhausted" in listing
-    assert "Why paused: Budget exhausted" in page
+    assert "Why paused Budget exhausted" in page
 
 
 def test_finance_reads_the_alerts_of_its_own_organisation_only(client, exhausted_campaign):

@@ -10,8 +10,8 @@ from django.utils import timezone
 from campaigns.lifecycle import CampaignStateError, campaign_cancel
 from campaigns.models import Contact, Target, TargetingJob
 from campaigns.targeting import InvalidSelection, campaign_add_targets, targeting_jobs_resume
-from tests.campaigns.test_admin import text_of
 from tests.factories import CampaignFactory, ContactFactory, OrganizationFactory
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from calls.models import (
     CampaignDailyCost,
     CostEntry,
     RateCard,
+    Recording,
     SurveyAnswer,
     Turn,
     WebhookDelivery,
@@ -101,6 +102,13 @@ def rows_of(organization, rate_card, *, phone_prefix: str) -> Organisation:
             created_at=AT,
         ),
         "calls.callevent": CallEvent.objects.create(call=call, at=AT, kind="status"),
+        "calls.recording": Recording.objects.create(
+            call=call,
+            sid=f"RE{phone_prefix[1:]}" + "0" * 24,
+            status="completed",
+            duration_seconds=42,
+            carrier_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE{phone_prefix[1:]}",
+        ),
         "calls.turn": Turn.objects.create(
             call=call, speaker="agent", text="Hello from the clinic", started_ms=0
         ),

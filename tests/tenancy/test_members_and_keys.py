@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from campaigns.models import Organization
 from tenancy.models import ApiKey, Membership
-from tests.campaigns.test_admin import text_of
 from tests.factories import OrganizationFactory, member_of
+from tests.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
