@@ -17,6 +17,7 @@ OUTCOMES = {
     "survey_completed": "Survey completed",
     "transferred": "Transferred to a person",
     "voicemail": "Voicemail",
+    "over_capacity": "Heard the busy message",
     "other": "Other",
 }
 
@@ -37,6 +38,11 @@ REASONS = {
     "frequency_cap": "called too often already",
     "campaign_window": "outside the campaign's window",
     "over_budget": "budget spent",
+    # Capacity and pacing (calls/capacity.py)
+    "capacity": "waiting for a free line",
+    "account_pacing": "waiting for the account's calls-per-second",
+    "campaign_pacing": "waiting for the campaign's calls-per-second",
+    "over_capacity": "every line was in use",
     # Ends of calls
     "agent_ended": "the agent ended the call",
     "opted_out": "the caller opted out",

@@ -12,15 +12,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.capacity import ACCOUNT_PACING, CAMPAIGN_PACING, carrier_account_of
 from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import target_after_refusal
-from calls.pacing import Bucket, wait_for_token
+from calls.pacing import Bucket, wait_for_tokens
 from calls.public_urls import public_url
 from calls.states import call_transition
 from calls.telephony import twilio
 from campaigns.budgets import budget_reserve
 from campaigns.eligibility import target_decision
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Target
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ DIAL_LEASE = timedelta(seconds=20)
 
 class DialLater(Exception):
     """Nothing went wrong, but the call must wait (no pacing token yet, or a transient
-    carrier error before the request was accepted)."""
+    carrier error before the request was accepted). `reason` is the code recorded if the
+    dial finally gives up."""
 
     def __init__(self, reason: str, seconds: float):
         self.reason = reason
@@ -156,11 +158,21 @@ def _dial_claimed(claim: DialClaim) -> DialResult:
         )
         return DialResult(call_id, placed=False, reason=str(decision.reason))
 
-    # The token is taken last, right before the request, so the carrier sees the pace the
-    # bucket grants. The wait is short next to the guard bands of the calling window.
-    bucket = Bucket(key=f"campaign:{campaign.pk}", rate=float(campaign.calls_per_second))
-    if not wait_for_token(bucket, max_wait=MAX_PACING_WAIT_SECONDS):
-        raise DialLater("no pacing token", seconds=1.0)
+    # The tokens are taken last, right before the request, so the carrier sees the pace the
+    # buckets grant. The wait is short next to the guard bands of the calling window.
+    twilio.calls_api_load()
+    account = carrier_account_of(campaign.organization)
+    account_bucket = Bucket(key=f"account:{account.sid}", rate=float(account.calls_per_second))
+    campaign_bucket = Bucket(key=f"campaign:{campaign.pk}", rate=float(campaign.calls_per_second))
+    refusal = wait_for_tokens([account_bucket, campaign_bucket], max_wait=MAX_PACING_WAIT_SECONDS)
+    if refusal is not None:
+        if refusal.bucket is not account_bucket:
+            raise DialLater(CAMPAIGN_PACING, seconds=refusal.seconds)
+        # Other campaigns on the account are dialing: say so on the target.
+        Target.objects.filter(pk=target.pk, status=Target.Status.CALLING).update(
+            last_reason=ACCOUNT_PACING
+        )
+        raise DialLater(ACCOUNT_PACING, seconds=refusal.seconds)
     if not _request_recorded(claim, at=timezone.now()):
         return DialResult(call_id, placed=False, reason="lease expired")
     try:
@@ -183,6 +195,7 @@ def _dial_claimed(claim: DialClaim) -> DialResult:
 
     # Store the SID at once; a callback may already have moved the call past `initiated`.
     Call.objects.filter(pk=call.pk, carrier_sid__isnull=True).update(carrier_sid=carrier_call.sid)
+    Target.objects.filter(pk=target.pk, last_reason=ACCOUNT_PACING).update(last_reason="")
     if Call.objects.filter(pk=call.pk, status=CallStatus.DIALING).exists():
         call_transition(
             call_id=call.pk,
@@ -200,7 +213,7 @@ def _carrier_refused(call: Call, error: twilio.CarrierError) -> DialResult:
         # The carrier certainly did not take the request: it may be sent again.
         Call.objects.filter(pk=call.pk).update(dial_requested_at=None)
         CallEvent.objects.create(call=call, at=now, kind="carrier_retry", data=data)
-        raise DialLater("carrier unavailable", seconds=5.0) from error
+        raise DialLater("carrier_unavailable", seconds=5.0) from error
     reason = (
         "carrier_timeout"
         if error.maybe_placed

@@ -1,4 +1,8 @@
-"""Calls-per-second pacing: a token bucket shared by every worker.
+"""Calls-per-second pacing: token buckets shared by every worker.
+
+A dial takes a token from two buckets at once: the carrier account's (its calls-per-second
+limit holds across every campaign and worker) and its campaign's (the campaign's own rate,
+inside the account's).
 
 With Redis configured the bucket lives in Redis (one Lua script call takes a token
 atomically), so any number of workers on any machine share one rate. Without Redis (the
@@ -11,25 +15,40 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-# Returns 0 when a token was taken, else the milliseconds to wait for the next one.
-TAKE_TOKEN = """
-local key = KEYS[1]
-local rate = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local state = redis.call('HMGET', key, 'tokens', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = math.ceil((1 - tokens) * 1000 / rate)
+# Takes one token from every bucket, or from none: a call counts against the carrier
+# account's rate and its campaign's rate at the same instant, so neither is ever spent on a
+# call that the other holds back. Returns {0, 0} when the tokens were taken, else the
+# milliseconds to wait and the 1-based index of the bucket that is the longest wait.
+TAKE_TOKENS = """
+local now = tonumber(ARGV[1])
+local count = #KEYS
+local tokens, wait, binding = {}, 0, 0
+for index = 1, count do
+  local rate = tonumber(ARGV[index * 2])
+  local capacity = tonumber(ARGV[index * 2 + 1])
+  local state = redis.call('HMGET', KEYS[index], 'tokens', 'at')
+  local held = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  held = math.min(capacity, held + math.max(0, now - at) * rate / 1000)
+  tokens[index] = held
+  if held < 1 then
+    local needed = math.ceil((1 - held) * 1000 / rate)
+    if needed > wait then
+      wait, binding = needed, index
+    end
+  end
 end
-redis.call('HSET', key, 'tokens', tokens, 'at', now)
-redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 60000)
-return wait
+for index = 1, count do
+  local rate = tonumber(ARGV[index * 2])
+  local capacity = tonumber(ARGV[index * 2 + 1])
+  local held = tokens[index]
+  if wait == 0 then
+    held = held - 1
+  end
+  redis.call('HSET', KEYS[index], 'tokens', held, 'at', now)
+  redis.call('PEXPIRE', KEYS[index], math.ceil(capacity * 1000 / rate) + 60000)
+end
+return {wait, binding}
 """
 
 
@@ -40,48 +59,66 @@ class Bucket:
     capacity: float = 1.0  # no bursts beyond one call: carriers count per second
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """No token now: the seconds until one could be had, and the bucket that holds it back."""
+
+    seconds: float
+    bucket: Bucket
+
+
 _script = None
 _local_lock = threading.Lock()
 _local_state: dict[str, tuple[float, float]] = {}
 
 
-def _redis_take(bucket: Bucket) -> float:
+def _redis_take(buckets: list[Bucket]) -> Refusal | None:
     global _script
     if _script is None:
         import redis
 
-        _script = redis.Redis.from_url(settings.REDIS_URL).register_script(TAKE_TOKEN)
+        _script = redis.Redis.from_url(settings.REDIS_URL).register_script(TAKE_TOKENS)
     now_ms = int(time.time() * 1000)
-    wait_ms = _script(
-        keys=[f"voiceops:pacing:{bucket.key}"], args=[bucket.rate, bucket.capacity, now_ms]
-    )
-    return int(wait_ms) / 1000
+    args: list[float] = [now_ms]
+    for bucket in buckets:
+        args += [bucket.rate, bucket.capacity]
+    wait_ms, binding = _script(keys=[f"voiceops:pacing:{b.key}" for b in buckets], args=args)
+    if int(wait_ms) == 0:
+        return None
+    return Refusal(int(wait_ms) / 1000, buckets[int(binding) - 1])
 
 
-def _local_take(bucket: Bucket) -> float:
+def _local_take(buckets: list[Bucket]) -> Refusal | None:
     with _local_lock:
         now = time.monotonic()
-        tokens, at = _local_state.get(bucket.key, (bucket.capacity, now))
-        tokens = min(bucket.capacity, tokens + (now - at) * bucket.rate)
-        if tokens >= 1:
-            _local_state[bucket.key] = (tokens - 1, now)
-            return 0.0
-        _local_state[bucket.key] = (tokens, now)
-        return (1 - tokens) / bucket.rate
+        held = {}
+        refusal = None
+        for bucket in buckets:
+            tokens, at = _local_state.get(bucket.key, (bucket.capacity, now))
+            held[bucket.key] = min(bucket.capacity, tokens + (now - at) * bucket.rate)
+            if held[bucket.key] < 1:
+                wait = (1 - held[bucket.key]) / bucket.rate
+                if refusal is None or wait > refusal.seconds:
+                    refusal = Refusal(wait, bucket)
+        for bucket in buckets:
+            _local_state[bucket.key] = (held[bucket.key] - (refusal is None), now)
+        return refusal
 
 
-def take_token(bucket: Bucket) -> float:
-    """Take a token if one is free and return 0; otherwise return the seconds to wait."""
-    return _redis_take(bucket) if settings.REDIS_URL else _local_take(bucket)
+def take_tokens(buckets: list[Bucket]) -> Refusal | None:
+    """Take a token from every bucket at once and return None; or take none and say how
+    long to wait, and for which bucket."""
+    return _redis_take(buckets) if settings.REDIS_URL else _local_take(buckets)
 
 
-def wait_for_token(bucket: Bucket, *, max_wait: float) -> bool:
-    """Block until a token is taken (True) or `max_wait` seconds would be exceeded (False)."""
+def wait_for_tokens(buckets: list[Bucket], *, max_wait: float) -> Refusal | None:
+    """Block until a token of every bucket is taken (None), or return the refusal that
+    would take the wait past `max_wait` seconds."""
     deadline = time.monotonic() + max_wait
     while True:
-        wait = take_token(bucket)
-        if wait == 0:
-            return True
-        if time.monotonic() + wait > deadline:
-            return False
-        time.sleep(wait)
+        refusal = take_tokens(buckets)
+        if refusal is None:
+            return None
+        if time.monotonic() + refusal.seconds > deadline:
+            return refusal
+        time.sleep(refusal.seconds)

@@ -57,7 +57,7 @@ def dial(self, call_id: int) -> dict:
         result = call_dial(call_id=call_id)
     except DialLater as wait:
         if self.request.retries >= self.max_retries:
-            call_dial_give_up(call_id=call_id, reason="carrier_unavailable", at=timezone.now())
+            call_dial_give_up(call_id=call_id, reason=wait.reason, at=timezone.now())
             return {"call": call_id, "placed": False, "reason": "gave up"}
         raise self.retry(countdown=wait.seconds * (2**self.request.retries)) from wait
     return {"call": result.call_id, "placed": result.placed, "reason": result.reason}

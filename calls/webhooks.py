@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from calls.capacity import OVER_CAPACITY, account_lock, carrier_account_of, inbound_line_free
 from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
 from calls.models import Call, CallEvent, CallStatus, PhoneNumber, Recording
@@ -199,9 +200,17 @@ def amd(request, call_id: int):
     return HttpResponse(status=204)
 
 
+def busy_message(organization_name: str) -> str:
+    return (
+        f"Thank you for calling {organization_name}. All our lines are busy right now. "
+        "Please call again in a few minutes. Goodbye."
+    )
+
+
 @twilio_signed
 def inbound(request):
-    """A call to one of our numbers: an inbound call for the number's agent."""
+    """A call to one of our numbers: an inbound call for the number's agent, or, when every
+    line of the carrier account is in use, the busy message (recorded as a call)."""
     form = request.POST
     number = (
         PhoneNumber.objects.filter(number=form.get("To", ""), is_inbound=True)
@@ -213,18 +222,31 @@ def inbound(request):
     sid = _call_sid(form)
     if not sid:
         return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
-    call, _ = Call.objects.get_or_create(
-        carrier_sid=sid,
-        defaults={
-            "organization_id": number.organization_id,
-            "direction": Call.Direction.INBOUND,
-            "agent": number.inbound_agent,
-            "from_number": form.get("From", ""),
-            "to_number": number.number,
-            "status": CallStatus.RINGING,
-            "ringing_at": timezone.now(),
-        },
-    )
+    busy = twiml(twilio.say_and_hang_up_twiml(busy_message(number.organization.name)))
+    now = timezone.now()
+    with transaction.atomic():
+        # Counting the lines and recording this call happen under the account's lock, so two
+        # callers cannot both take the last line.
+        account = carrier_account_of(number.organization)
+        account_lock(account)
+        call = Call.objects.filter(carrier_sid=sid).first()
+        if call is None:
+            has_line = inbound_line_free(account)
+            call = Call.objects.create(
+                carrier_sid=sid,
+                organization_id=number.organization_id,
+                direction=Call.Direction.INBOUND,
+                agent=number.inbound_agent,
+                from_number=form.get("From", ""),
+                to_number=number.number,
+                status=CallStatus.RINGING,
+                ringing_at=now,
+            )
+            if not has_line:
+                _turn_away(call, account=account, at=now)
+                return busy
+    if call.hangup_reason == OVER_CAPACITY:
+        return busy  # the carrier asked again for the same call: the same answer
     if call.status in TERMINAL:
         return twiml(twilio.say_and_hang_up_twiml("Goodbye."))
     call_transition(
@@ -232,6 +254,20 @@ def inbound(request):
     )
     # The agent's opening announces a recording exactly when the organisation records.
     return _stream_response(call, record=number.organization.record_calls)
+
+
+def _turn_away(call: Call, *, account, at) -> None:
+    """Record a caller who found every line in use: the call ends with the busy message and
+    its outcome says why; it is priced like any finished call."""
+    call_transition(
+        call_id=call.pk,
+        to=CallStatus.COMPLETED,
+        at=at,
+        data={"reason": OVER_CAPACITY, "line_capacity": account.line_capacity},
+        hangup_reason=OVER_CAPACITY,
+        outcome=OVER_CAPACITY,
+    )
+    transaction.on_commit(lambda: call_finished(call.pk))
 
 
 def _recording_started_at(form):

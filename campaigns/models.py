@@ -76,6 +76,35 @@ class Organization(models.Model):
     daily_budget = models.DecimalField(**money, null=True, blank=True)
     monthly_budget = models.DecimalField(**money, null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD")
+    # The carrier account: its lines and its calls-per-second are shared by every campaign
+    # (and every organisation) on it, so the pool and the pacing bucket are keyed by it.
+    carrier_account_sid = models.CharField(
+        "carrier account SID",
+        max_length=64,
+        blank=True,
+        help_text="The Twilio account (AC…) the organisation's numbers belong to. Empty: the "
+        "platform's own account (TWILIO_ACCOUNT_SID).",
+    )
+    line_capacity = models.PositiveIntegerField(
+        "concurrent calls",
+        default=10,
+        help_text="How many calls the carrier account carries at once, inbound and outbound "
+        "together. Callers beyond it hear a busy message.",
+    )
+    inbound_reserve = models.PositiveIntegerField(
+        "lines kept for inbound calls",
+        default=2,
+        help_text="Outbound dials never take the last this-many lines, so callers get through "
+        "while campaigns run.",
+    )
+    account_calls_per_second = models.DecimalField(
+        "carrier calls per second",
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        help_text="The carrier account's dialing rate (Twilio: 1 unless raised), shared by all "
+        "campaigns; each campaign's own rate applies within it.",
+    )
     # Off by default: with it on, the carrier records both sides of every call and the
     # agent's opening says so; with it off, the opening must not claim a recording.
     record_calls = models.BooleanField(
@@ -95,6 +124,17 @@ class Organization(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
+                condition=Q(line_capacity__gte=1), name="organization_line_capacity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(inbound_reserve__lte=models.F("line_capacity")),
+                name="organization_inbound_reserve_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_calls_per_second__gt=0),
+                name="organization_account_cps_positive",
+            ),
+            models.CheckConstraint(
                 condition=Q(daily_budget__isnull=True) | Q(daily_budget__gte=0),
                 name="organization_daily_budget_not_negative",
             ),
@@ -106,6 +146,23 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = {}
+        if self.line_capacity is not None and self.line_capacity < 1:
+            errors["line_capacity"] = "The carrier account carries at least one call at once."
+        if (
+            self.line_capacity is not None
+            and self.inbound_reserve is not None
+            and self.inbound_reserve > self.line_capacity
+        ):
+            errors["inbound_reserve"] = (
+                f"At most the {self.line_capacity} concurrent calls the account carries."
+            )
+        if self.account_calls_per_second is not None and self.account_calls_per_second <= 0:
+            errors["account_calls_per_second"] = "The dialing rate must be above zero."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Contact(models.Model):

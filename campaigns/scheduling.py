@@ -10,20 +10,22 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from calls.models import Call, CallStatus, WebhookEvent
+from calls.capacity import (
+    CAPACITY,
+    LIVE_CALL_STATUSES,
+    account_lock,
+    carrier_account_of,
+    outbound_lines_free,
+)
+from calls.models import Call, WebhookEvent
 from calls.webhooks_out import campaign_finished_payload, webhook_event_emit
 from campaigns.budgets import budget_affordable_calls
 from campaigns.compliance import evaluate
 from campaigns.eligibility import facts_for_contacts
 from campaigns.models import Campaign, Target
 
-ACTIVE_CALL_STATUSES = (
-    CallStatus.QUEUED,
-    CallStatus.DIALING,
-    CallStatus.INITIATED,
-    CallStatus.RINGING,
-    CallStatus.IN_PROGRESS,
-)
+# A call holds a line from the moment it is booked until its final status.
+ACTIVE_CALL_STATUSES = LIVE_CALL_STATUSES
 # How many due targets one tick evaluates per campaign beyond its free call slots: deferred
 # targets move forward in time, so later ticks reach the rest.
 EVALUATION_BATCH = 200
@@ -80,6 +82,13 @@ def campaign_tick(*, campaign_id: int, at: datetime, enqueue_dial) -> TickReport
         affordable = budget_affordable_calls(campaign=campaign, at=at)
         if affordable is not None:
             free = min(free, affordable)  # the rest wait for calls in flight to be priced
+        # The carrier account's lines are shared by all its campaigns, less the inbound
+        # reserve; the lock is held until this tick's bookings commit.
+        account = carrier_account_of(campaign.organization)
+        account_lock(account)
+        lines = outbound_lines_free(account)
+        held_for_lines = lines < free
+        free = min(free, lines)
         due = list(
             Target.objects.filter(
                 campaign=campaign, status=Target.Status.PENDING, next_attempt_at__lte=at
@@ -96,7 +105,12 @@ def campaign_tick(*, campaign_id: int, at: datetime, enqueue_dial) -> TickReport
             decision = evaluate(facts[target.contact_id], at)
             if decision.verdict == "allow":
                 if free <= 0:
-                    continue  # stays due; a later tick calls it when a slot frees
+                    # Stays due; a later tick calls it when a slot frees. When the account's
+                    # lines, not the campaign's own cap, hold it back, the target says so.
+                    if held_for_lines and target.last_reason != CAPACITY:
+                        target.last_reason = CAPACITY
+                        changed.append(target)
+                    continue
                 call = _book_call(campaign, target, decision)
                 report.calls.append(call.pk)
                 free -= 1

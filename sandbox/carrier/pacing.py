@@ -2,12 +2,16 @@
 
 Calls created faster than the account's calls-per-second are not refused: each waits, with
 status `queued`, for the next free one-second-divided slot. REST requests beyond the
-account's request rate are refused with HTTP 429 and error 20429.
+account's request rate are refused with HTTP 429 and error 20429. Every outbound call is
+logged per account with when it was requested and when it was dialed, so tests measure the
+rate the carrier saw.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 
 class DialPacer:
@@ -44,3 +48,27 @@ class RequestRateLimit:
             return False
         self._tokens -= 1
         return True
+
+
+@dataclass(frozen=True)
+class DialRecord:
+    """One outbound call as the account's dialing rate saw it.
+
+    `requested_at` and `dialed_at` are wall-clock instants (UTC) for people; `dial_slot` is
+    the instant the pacer gave the call on the carrier's monotonic clock, in seconds, the
+    clock the rate is kept on: two slots are never closer than 1 / calls_per_second there,
+    while wall-clock readings taken a few microseconds apart may be.
+    """
+
+    call_sid: str
+    requested_at: datetime  # the REST create request arrived
+    dialed_at: datetime  # the carrier started dialing it, after any queueing
+    dial_slot: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "call_sid": self.call_sid,
+            "requested_at": self.requested_at.isoformat(),
+            "dialed_at": self.dialed_at.isoformat(),
+            "dial_slot": self.dial_slot,
+        }

@@ -13,6 +13,8 @@ Sandbox controls (no auth; loopback only):
     POST /sandbox/personas       Number, Persona: who answers calls to Number
     POST /sandbox/inbound-calls  From, To, Persona: call one of the owned numbers
     GET  /sandbox/calls/{CallSid}.json  everything the carrier knows about a call
+    GET  /sandbox/accounts/{AccountSid}/dials.json  the account's outbound calls: when each
+                                 was requested and when it was dialed (after queueing)
 """
 
 from __future__ import annotations
@@ -191,6 +193,10 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
             raise web.HTTPNotFound(text=f"no call {request.match_info['call_sid']}")
         return web.json_response(call.inspection(), dumps=_dumps)
 
+    async def account_dials(request: web.Request) -> web.Response:
+        dials = carrier.dials(request.match_info["account_sid"])
+        return web.json_response({"dials": [dial.as_json() for dial in dials]})
+
     return [
         web.post(CALLS_PATH, twilio_api(create_call)),
         web.get(CALLS_PATH, twilio_api(list_calls)),
@@ -202,6 +208,7 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
         web.post("/sandbox/personas", assign_persona),
         web.post("/sandbox/inbound-calls", place_inbound_call),
         web.get("/sandbox/calls/{call_sid}.json", inspect_call),
+        web.get("/sandbox/accounts/{account_sid}/dials.json", account_dials),
     ]
 
 

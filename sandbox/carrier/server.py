@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from sandbox.carrier.calls import (
     new_sid,
 )
 from sandbox.carrier.lifecycle import CallRun, Telephony, Timing
-from sandbox.carrier.pacing import DialPacer, RequestRateLimit
+from sandbox.carrier.pacing import DialPacer, DialRecord, RequestRateLimit
 from sandbox.carrier.personas import persona_for, persona_named
 from sandbox.carrier.recording import CarrierRecording
 from sandbox.carrier.verbs import DocumentSource
@@ -81,7 +82,9 @@ class Carrier(ThreadedServer):
         voice_urls = numbers if isinstance(numbers, Mapping) else dict.fromkeys(numbers)
         for number, voice_url in voice_urls.items():
             self.add_number(number, voice_url)
+        # Twilio's calls-per-second limit is per account: its pacer and its dial log.
         self.pacer = DialPacer(calls_per_second)
+        self.dial_log: dict[str, list[DialRecord]] = {}
         self.request_rate_limit = request_rate_limit
         self.recording_dir = Path(
             recording_dir or tempfile.mkdtemp(prefix="sandbox-carrier-recordings-")
@@ -136,6 +139,11 @@ class Carrier(ThreadedServer):
     def add_number(self, number: str, voice_url: str | None = None, method: str = "POST") -> None:
         """Own `number`; inbound calls to it fetch `voice_url`."""
         self.numbers[number] = OwnedNumber(number, voice_url, method.upper())
+
+    def set_calls_per_second(self, calls_per_second: float) -> None:
+        """Change the account's dialing rate (Console → Voice → Settings at Twilio); calls
+        created from now on are spaced by it."""
+        self.pacer = DialPacer(calls_per_second)
 
     def assign_persona(self, number: str, persona: str) -> None:
         """Calls to `number` are answered by `persona` (a name in `personas.PERSONAS`)."""
@@ -195,10 +203,23 @@ class Carrier(ThreadedServer):
         now = asyncio.get_running_loop().time()
         slot = self.pacer.next_slot(now)
         call.queue_time_ms = round((slot - now) * 1000)
+        self.dial_log.setdefault(call.account_sid, []).append(
+            DialRecord(
+                call_sid=call.sid,
+                requested_at=call.date_created,
+                dialed_at=call.date_created + timedelta(seconds=slot - now),
+                dial_slot=slot,
+            )
+        )
         first = DocumentSource(url=request.url, method=request.method, twiml=request.twiml)
         run = self._register(call, persona_name=persona.name)
         self._spawn(run.run_outbound(slot, first))
         return call
+
+    def dials(self, account_sid: str | None = None) -> list[DialRecord]:
+        """The account's outbound calls in the order they were requested (safe from any
+        thread: the log is only appended to)."""
+        return list(self.dial_log.get(account_sid or self.account_sid, []))
 
     def update_call(self, call: Call, form: Mapping[str, Any]) -> Call:
         """Apply a REST update (hang up, cancel, or new TwiML); raises `TwilioApiError`."""

@@ -1,8 +1,10 @@
 """The carrier's Calls REST API as the real `twilio` SDK sees it."""
 
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from itertools import pairwise
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -213,3 +215,32 @@ def test_it_picks_the_persona_from_the_last_two_digits_of_the_number(carrier, cl
 
     assert carrier.wait_for_call(created.sid).status == "busy"
     assert carrier.wait_for_call(unlisted.sid).persona == "confirm"
+
+
+def test_it_queues_calls_over_the_accounts_rate_and_logs_when_each_was_dialed(tmp_path):
+    # 0.5 calls per second: a dial slot every two seconds, whatever the requests' pace.
+    with Carrier(numbers=[OWNED], calls_per_second=0.5, timing=QUICK, recording_dir=tmp_path) as c:
+        client = c.twilio_client()
+        sids = [
+            client.calls.create(to=f"+1555123000{n}", from_=OWNED, twiml="<Response/>").sid
+            for n in range(3)
+        ]
+        calls = [c.wait_for_call(sid) for sid in sids]
+        dials = c.dials()
+        other_account = c.dials("AC" + "0" * 32)
+        with urllib.request.urlopen(
+            f"{c.base_url}/sandbox/accounts/{c.account_sid}/dials.json", timeout=10
+        ) as response:
+            published = json.load(response)["dials"]
+
+    assert [dial.call_sid for dial in dials] == sids
+    assert other_account == []
+    assert all(later.dial_slot - earlier.dial_slot >= 2 for earlier, later in pairwise(dials))
+    assert dials[1].dialed_at > dials[1].requested_at  # it waited in the account's queue
+    for dial, call in zip(dials, calls, strict=True):
+        assert dial.requested_at == call.date_created
+        queued = dial.dialed_at - dial.requested_at
+        assert round(queued.total_seconds() * 1000) == call.queue_time_ms
+    assert [row["call_sid"] for row in published] == sids
+    assert published[1]["dialed_at"] == dials[1].dialed_at.isoformat()
+    assert published[2]["dial_slot"] == dials[2].dial_slot

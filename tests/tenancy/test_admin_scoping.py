@@ -440,6 +440,9 @@ def test_members_see_only_their_organisation_and_only_superusers_add_one(
             "time_zone": "America/New_York",
             "country": "US",
             "currency": "USD",
+            "line_capacity": "10",
+            "inbound_reserve": "2",
+            "account_calls_per_second": "1",
         },
     )
 
