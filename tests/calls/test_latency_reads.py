@@ -149,3 +149,16 @@ def test_the_call_page_in_the_admin_shows_the_latency_in_words(client, ours):
     assert "p50 800 ms · p90 1200 ms · p99 1200 ms · worst 1200 ms over 2 turns" in page
     assert "First audio 2300 ms sent, abandoned (no agent audio within 2 s of the answer)" in page
     assert "Turn latency, played -" in page
+
+
+def test_the_campaign_page_shows_latency_percentiles_and_the_abandonment_rate(client, ours):
+    campaign = ours.campaign
+    measured_call(campaign, first_audio_ms=400, turns_ms=[600, 800])
+    measured_call(campaign, first_audio_ms=2600, turns_ms=[1000], abandoned=True)
+    client.force_login(member_of("operator", "olivia", organization=ours.organization))
+
+    page = text_of(client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])))
+
+    assert "First audio after the answer (sent) p50 400 ms · p99 2600 ms over 2 calls" in page
+    assert "end of speech to agent audio (sent) p50 800 ms · p99 1000 ms over 3 turns" in page
+    assert "1 of 2 calls answered by a person (50 %) in 30 days; dialing stopped above 2 %" in page
