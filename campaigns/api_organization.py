@@ -1,6 +1,7 @@
 """`/api/organization/`: the organisation the request acts in. Every role reads it; admins
 change how it appears on calls (its registered name, callback number, time zone, country
-and currency). Budgets are not set here."""
+and currency), its carrier account's capacity and pacing, and recording and retention.
+Budgets are not set here."""
 
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
@@ -13,7 +14,11 @@ from voiceops.phones import InvalidPhoneNumber, normalize_phone
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "name", "callback_number", "time_zone", "country", "currency", "created_at"]
+        fields = [
+            "id", "name", "callback_number", "time_zone", "country", "currency",
+            "carrier_account_sid", "line_capacity", "inbound_reserve",
+            "account_calls_per_second", "record_calls", "retention_days", "created_at",
+        ]  # fmt: skip
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"callback_number": {"validators": []}}
 
@@ -25,6 +30,23 @@ class OrganizationSerializer(serializers.ModelSerializer):
             return normalize_phone(value, region=country)
         except InvalidPhoneNumber as error:
             raise ValidationError(str(error)) from None
+
+    def validate(self, attrs):
+        capacity = attrs.get("line_capacity", getattr(self.instance, "line_capacity", 0))
+        reserve = attrs.get("inbound_reserve", getattr(self.instance, "inbound_reserve", 0))
+        if reserve > capacity:
+            raise ValidationError(
+                {
+                    "inbound_reserve": f"{reserve} lines kept for inbound calls is more than "
+                    f"the {capacity} concurrent calls the account carries."
+                }
+            )
+        rate = attrs.get("account_calls_per_second")
+        if rate is not None and rate <= 0:
+            raise ValidationError(
+                {"account_calls_per_second": "The carrier's rate must be above 0 calls a second."}
+            )
+        return attrs
 
     def validate_country(self, value: str) -> str:
         if len(value) != 2 or not value.isalpha():

@@ -53,3 +53,27 @@ def test_a_bad_time_zone_or_number_is_refused_field_by_field(ours):
         "of digits",
     }
     assert Organization.objects.get(pk=ours.organization.pk).time_zone == "America/New_York"
+
+
+def test_an_admin_sets_capacity_recording_and_retention_and_a_reserve_above_capacity_is_refused(
+    ours,
+):
+    admin = ours.api("admin")
+
+    changed = admin.patch(
+        "/api/organization/",
+        {"line_capacity": 20, "inbound_reserve": 4, "record_calls": True, "retention_days": 30},
+        format="json",
+    )
+    refused = admin.patch("/api/organization/", {"inbound_reserve": 21}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    assert refused.status_code == 400
+    error = refused.json()["errors"][0]
+    assert (error["field"], error["message"]) == (
+        "inbound_reserve",
+        "21 lines kept for inbound calls is more than the 20 concurrent calls the account carries.",
+    )
+    organization = Organization.objects.get(pk=ours.organization.pk)
+    assert (organization.line_capacity, organization.inbound_reserve) == (20, 4)
+    assert (organization.record_calls, organization.retention_days) == (True, 30)
