@@ -5,9 +5,10 @@ spaces rather than hidden, so a new code is still readable.)"""
 
 import json
 
-from calls.models import CallStatus
+from calls.models import OUTCOME_LABELS, CallStatus
 
 OUTCOMES = {
+    **OUTCOME_LABELS,
     "confirmed": "Confirmed",
     "declined": "Declined",
     "reschedule_requested": "Asked to reschedule",
