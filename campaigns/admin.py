@@ -580,6 +580,11 @@ class CampaignAdmin(CampaignListColumns, ScopedAdmin):
             context["campaign_page"] = campaign_page_context(request, obj)
             context["live_labels"] = labels.vocabularies()
             context["can_end_calls"] = can_end_calls(request)
+            # Campaigns > name: the app's name as well left the campaign's cut to "Campai…".
+            context["header_parts"] = [
+                {"title": "Campaigns", "link": reverse("admin:campaigns_campaign_changelist")},
+                {"title": obj.name},
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

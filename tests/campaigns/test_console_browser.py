@@ -88,6 +88,24 @@ def end_the_call(call: Call, *, outcome: str) -> None:
     worker.join()
 
 
+def fail_the_call(call: Call, *, reason: str) -> None:
+    """The dial fails and the target settles, as the worker does; the push comes from the
+    settling, in a thread of its own."""
+
+    def work():
+        try:
+            call_transition(
+                call_id=call.pk, to=CallStatus.FAILED, at=timezone.now(), hangup_reason=reason
+            )
+            call_settle_target(call_id=call.pk, at=timezone.now())
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+
+
 @pytest.mark.parametrize("role", ["operator", "finance"])
 def test_the_campaign_page_changes_when_a_call_ends_without_a_reload(web, role):
     member_of(role, role)
@@ -101,6 +119,15 @@ def test_the_campaign_page_changes_when_a_call_ends_without_a_reload(web, role):
         expect(page.locator("#progress-text")).to_have_text("2 of 5 settled (40 %)")
         expect(page.locator("#calls-in-progress")).to_have_text("1")
         expect(page.locator("#campaign-live #live-calls")).to_contain_text("Ada Lovelace")
+        # The campaign's actions stand above the panel, leaving the header to its name.
+        expect(page.locator("#header-inner")).to_contain_text("Campaigns")
+        expect(page.locator("#header-inner")).to_contain_text("Flu shots")
+        expect(page.locator("#header-inner")).not_to_contain_text("Preview")
+        expect(page.locator("#campaign-actions")).to_contain_text("Preview")
+        if role == "operator":
+            expect(page.locator("#campaign-actions .lifecycle-pause")).to_be_visible()
+        else:
+            expect(page.locator("#campaign-actions button")).to_have_count(0)
         page.evaluate("window.sameDocument = true")
         screenshot(page, f"campaign_page_live_{role}_before")
 
@@ -176,8 +203,26 @@ def test_the_dashboard_as_operator_and_finance(web, role):
             expect(page.locator(f'[data-end-call="{call.pk}"]')).to_be_visible()
         screenshot(page, f"dashboard_{role}")
 
+        page.evaluate("window.sameDocument = true")
         end_the_call(call, outcome="confirmed")
         expect(running.locator("[data-progress-text]")).to_have_text("3 of 5 settled (60 %)")
+        expect(page.locator("#live-calls")).not_to_contain_text("Ada Lovelace")
+        expect(page.locator("#live-calls")).to_contain_text("No call in progress.")
+
+        failing = CallFactory(
+            target__campaign=campaign,
+            target__status=Target.Status.CALLING,
+            target__contact__name="Grace Hopper",
+            target__attempts=1,
+            status=CallStatus.RINGING,
+            carrier_sid="CA" + "6" * 32,
+        )
+        expect(page.locator("#failures")).to_contain_text("No call failed in the last 24 hours.")
+        fail_the_call(failing, reason="carrier_timeout")
+        expect(page.locator("#failures")).to_contain_text("Grace Hopper")
+        expect(page.locator("#failures")).to_contain_text("Carrier did not answer the dial request")
+        assert page.evaluate("window.sameDocument") is True  # no reload happened
+        screenshot(page, f"dashboard_{role}_after_updates")
 
         page.goto(f"{web.public_base_url}/admin/campaigns/campaign/")
         expect(page.locator("#result_list")).to_contain_text("Running")
@@ -186,6 +231,13 @@ def test_the_dashboard_as_operator_and_finance(web, role):
         page.goto(f"{web.public_base_url}/admin/campaigns/campaign/{campaign.pk}/change/")
         page.click("text=Pacing and retries")
         screenshot(page, f"campaign_settings_{role}")
+
+        if role == "finance":
+            # The report lies under "Daily costs"' address; only "Reports" is lit.
+            page.goto(f"{web.public_base_url}/admin/calls/campaigndailycost/report/")
+            expect(page.locator("a.active")).to_have_count(1)
+            expect(page.locator("a.active")).to_have_text("Reports")
+            expect(page.locator("#header-inner")).to_contain_text("Finance report")
 
 
 def test_end_call_hangs_up_at_the_sandbox_carrier(web, carrier, carrier_settings):
