@@ -9,7 +9,7 @@ import json
 
 from agents.models import Tool
 from calls.models import CallStatus, CostComponent
-from campaigns.compliance.decision import Reason
+from campaigns.compliance.decision import Reason, Verdict
 from campaigns.models import Campaign, PauseReason, Target
 
 OUTCOMES = {
@@ -25,6 +25,13 @@ OUTCOMES = {
     "survey_completed": "Survey completed",
     "survey_partial": "Survey partly answered",
     "no_outcome": "No outcome",
+}
+
+# What the compliance engine decided about calling a number now.
+VERDICTS = {
+    Verdict.ALLOW: "Allowed",
+    Verdict.DEFER: "Not yet: call later",
+    Verdict.DENY: "Refused",
 }
 
 # Why a target is waiting or closed: the compliance engine's reasons, the retry policy's
@@ -154,6 +161,10 @@ def reason_label(code: str | None) -> str:
     if code and (rejection := _carrier_rejection(code)):
         return rejection
     return _label(REASONS, code, empty="—")
+
+
+def verdict_label(code: str | None) -> str:
+    return _label(VERDICTS, code, empty="—")
 
 
 def call_status_label(code: str | None) -> str:

@@ -47,7 +47,7 @@ def test_it_shows_an_operator_the_preview_and_an_explanation(live_server):
         page.click("text=Compliance explanation")
         page.fill("#id_at", "2026-11-17T16:00")
         page.click("input[value=Explain]")
-        expect(page.locator("#verdict")).to_have_text("defer")
+        expect(page.locator("#verdict")).to_have_text("Not yet: call later")
         expect(page.locator("#reason")).to_have_text("Outside calling hours")
         expect(page.locator("#next-allowed")).to_contain_text("Tue 2026-11-17 19:01 UTC")
         expect(page.locator("#next-allowed")).to_contain_text("09:01 HST in Pacific/Honolulu")

@@ -70,15 +70,16 @@ def running_campaign() -> tuple[Campaign, Call]:
     return campaign, call
 
 
-def end_the_call(call: Call, *, outcome: str) -> None:
-    """What the carrier's final callback and the settling task do: the call ends, its
-    outcome settles the target, and the campaign's progress is published. In a thread of its
-    own, as in a worker (Playwright's event loop runs in this one)."""
+def settle_the_call(call: Call, *, to: str, **fields) -> None:
+    """What the carrier's final callback and the settling task do: the call ends (with
+    `fields`, e.g. its outcome or hangup reason), that settles the target, and the campaign's
+    progress is published. In a thread of its own, as in a worker (Playwright's event loop
+    runs in this one)."""
 
     def work():
         try:
-            Call.objects.filter(pk=call.pk).update(outcome=outcome)
-            call_transition(call_id=call.pk, to=CallStatus.COMPLETED, at=timezone.now())
+            Call.objects.filter(pk=call.pk).update(**fields)
+            call_transition(call_id=call.pk, to=to, at=timezone.now())
             call_settle_target(call_id=call.pk, at=timezone.now())
         finally:
             connection.close()
@@ -86,24 +87,14 @@ def end_the_call(call: Call, *, outcome: str) -> None:
     worker = threading.Thread(target=work)
     worker.start()
     worker.join()
+
+
+def end_the_call(call: Call, *, outcome: str) -> None:
+    settle_the_call(call, to=CallStatus.COMPLETED, outcome=outcome)
 
 
 def fail_the_call(call: Call, *, reason: str) -> None:
-    """The dial fails and the target settles, as the worker does; the push comes from the
-    settling, in a thread of its own."""
-
-    def work():
-        try:
-            call_transition(
-                call_id=call.pk, to=CallStatus.FAILED, at=timezone.now(), hangup_reason=reason
-            )
-            call_settle_target(call_id=call.pk, at=timezone.now())
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join()
+    settle_the_call(call, to=CallStatus.FAILED, hangup_reason=reason)
 
 
 @pytest.mark.parametrize("role", ["operator", "finance"])
@@ -181,6 +172,15 @@ def push_an_alert(campaign: Campaign) -> None:
 def test_the_dashboard_as_operator_and_finance(web, role):
     member_of(role, role)
     campaign, call = running_campaign()
+    # In a second running campaign: the home page's tables follow every campaign's pushes.
+    failing = CallFactory(
+        target__campaign=CampaignFactory(name="Dental checks", status=Campaign.Status.RUNNING),
+        target__status=Target.Status.CALLING,
+        target__contact__name="Grace Hopper",
+        target__attempts=1,
+        status=CallStatus.RINGING,
+        carrier_sid="CA" + "6" * 32,
+    )
 
     with browser_page() as page:
         log_in(page, web.public_base_url, role, role)
@@ -207,18 +207,11 @@ def test_the_dashboard_as_operator_and_finance(web, role):
         end_the_call(call, outcome="confirmed")
         expect(running.locator("[data-progress-text]")).to_have_text("3 of 5 settled (60 %)")
         expect(page.locator("#live-calls")).not_to_contain_text("Ada Lovelace")
-        expect(page.locator("#live-calls")).to_contain_text("No call in progress.")
-
-        failing = CallFactory(
-            target__campaign=campaign,
-            target__status=Target.Status.CALLING,
-            target__contact__name="Grace Hopper",
-            target__attempts=1,
-            status=CallStatus.RINGING,
-            carrier_sid="CA" + "6" * 32,
-        )
+        expect(page.locator("#live-calls")).to_contain_text("Grace Hopper")
         expect(page.locator("#failures")).to_contain_text("No call failed in the last 24 hours.")
+
         fail_the_call(failing, reason="carrier_timeout")
+        expect(page.locator("#live-calls")).to_contain_text("No call in progress.")
         expect(page.locator("#failures")).to_contain_text("Grace Hopper")
         expect(page.locator("#failures")).to_contain_text("Carrier did not answer the dial request")
         assert page.evaluate("window.sameDocument") is True  # no reload happened
