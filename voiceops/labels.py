@@ -34,6 +34,23 @@ VERDICTS = {
     Verdict.DENY: "Refused",
 }
 
+# The compliance engine's rules, by the names `campaigns/compliance/rules.py` gives them.
+COMPLIANCE_RULES = {
+    "location": "Callee's location",
+    "consent": "Consent",
+    "revocation": "Consent not revoked",
+    "suppression": "Suppression list",
+    "national_dnc": "National Do-Not-Call registry",
+    "state_dnc": "State Do-Not-Call registries",
+    "registry_age": "Registry copy up to date",
+    "caller_id": "Caller ID",
+    "campaign_health": "Abandon rate",
+    "calling_hours": "Calling hours",
+    "campaign_window": "Campaign dates",
+    "frequency_cap": "Calls per period",
+    "budget": "Budget",
+}
+
 # Why a target is waiting or closed: the compliance engine's reasons, the retry policy's
 # keys (how the last attempt ended) and the lifecycle's own.
 REASONS = {
@@ -165,6 +182,10 @@ def reason_label(code: str | None) -> str:
 
 def verdict_label(code: str | None) -> str:
     return _label(VERDICTS, code, empty="—")
+
+
+def rule_label(code: str | None) -> str:
+    return _label(COMPLIANCE_RULES, code, empty="—")
 
 
 def call_status_label(code: str | None) -> str:

@@ -18,5 +18,6 @@ for _name in (
     "cost_component_label",
     "hangup_reason_label",
     "verdict_label",
+    "rule_label",
 ):
     register.filter(_name, getattr(labels, _name))
