@@ -20,17 +20,17 @@ def test_it_labels_every_outcome_the_calls_record(code):
     assert "_" not in labels.outcome_label(code)
 
 
-@pytest.mark.parametrize("reason", list(Reason))
-def test_it_labels_every_compliance_reason(reason):
-    assert reason.value in labels.REASONS
-    assert "_" not in labels.reason_label(reason.value)
-
-
 # Each rule answers under its function's name (the explanation page lists them all).
-@pytest.mark.parametrize("rule", [rule.__name__ for rule in RULES])
-def test_it_labels_every_compliance_rule(rule):
-    assert rule in labels.COMPLIANCE_RULES
-    assert "_" not in labels.rule_label(rule)
+@pytest.mark.parametrize(
+    ("table", "label", "code"),
+    [
+        *[(labels.REASONS, labels.reason_label, reason.value) for reason in Reason],
+        *[(labels.COMPLIANCE_RULES, labels.rule_label, rule.__name__) for rule in RULES],
+    ],
+)
+def test_it_labels_every_compliance_reason_and_rule(table, label, code):
+    assert code in table
+    assert "_" not in label(code)
 
 
 @pytest.mark.parametrize("verdict", list(Verdict))
