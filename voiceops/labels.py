@@ -49,6 +49,7 @@ COMPLIANCE_RULES = {
     "campaign_window": "Campaign dates",
     "frequency_cap": "Calls per period",
     "budget": "Budget",
+    "common_instant": "Every rule at once",
 }
 
 # Why a target is waiting or closed: the compliance engine's reasons, the retry policy's

@@ -7,6 +7,7 @@ from calls.analysis import COMMON_OUTCOMES, SURVEY_OUTCOMES
 from calls.models import CallStatus, CostComponent
 from calls.outcomes import FINAL_OUTCOMES
 from campaigns.compliance.decision import Reason, Verdict
+from campaigns.compliance.evaluation import COMMON_INSTANT
 from campaigns.compliance.rules import RULES
 from campaigns.models import PauseReason, Target
 from voiceops import labels
@@ -26,6 +27,7 @@ def test_it_labels_every_outcome_the_calls_record(code):
     [
         *[(labels.REASONS, labels.reason_label, reason.value) for reason in Reason],
         *[(labels.COMPLIANCE_RULES, labels.rule_label, rule.__name__) for rule in RULES],
+        (labels.COMPLIANCE_RULES, labels.rule_label, COMMON_INSTANT),
     ],
 )
 def test_it_labels_every_compliance_reason_and_rule(table, label, code):
