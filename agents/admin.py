@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from agents.admin_forms import TOOL_HELP, AgentForm, TurnDetection
+from agents.admin_forms import AgentForm, TurnDetection
 from agents.models import Agent, Tool
 from tenancy.admin_scoping import ScopedAdmin
+from voiceops.labels import tool_help
 
 
 @admin.register(Agent)
@@ -96,7 +97,7 @@ class AgentAdmin(ScopedAdmin):
                 "",
                 "<div>{}: {}</div>",
                 (
-                    (Tool(name).label, TOOL_HELP[name])
+                    (Tool(name).label, tool_help(name))
                     for name in agent.tools or []
                     if name in Tool.values
                 ),

@@ -13,18 +13,9 @@ from unfold.widgets import (
 )
 
 from agents.models import Agent, Tool
+from voiceops.labels import tool_help
 
-# One line each, in the words of the operator choosing what the agent may do.
-TOOL_HELP = {
-    Tool.END_CALL: "hangs up politely once the conversation is over",
-    Tool.RECORD_OUTCOME: "notes how a reminder went (confirmed, declined, reschedule…)",
-    Tool.RECORD_SURVEY_ANSWER: "stores each survey answer as it is given; survey campaigns need it",
-    Tool.OPT_OUT: "adds the number to the do-not-call list when the person asks",
-    Tool.TRANSFER_TO_HUMAN: "hands the call to a person at the transfer number below",
-    Tool.SCHEDULE_CALLBACK: "books a call back at a time the person names",
-}
-
-TOOL_CHOICES = [(tool.value, f"{tool.label}: {TOOL_HELP[tool]}") for tool in Tool]
+TOOL_CHOICES = [(tool.value, f"{tool.label}: {tool_help(tool)}") for tool in Tool]
 
 
 class TurnDetection:

@@ -15,7 +15,6 @@ from unfold.utils import parse_date_str
 
 from calls.admin_ledger import CallDayFilter, LedgerCampaignFilter, ledger_csv, ledger_sums
 from calls.admin_reports import finance_report_csv_view, finance_report_view
-from calls.call_labels import outcome_label
 from calls.call_page import call_page_context, duration_text
 from calls.carrier_prices import TOLERANCE, calls_with_carrier_price_mismatch
 from calls.models import (
@@ -36,6 +35,7 @@ from calls.webhooks_out import webhook_delivery_retry_now
 from campaigns.models import Campaign
 from tenancy.admin_scoping import ScopedAdmin, ScopedTabularInline
 from tenancy.scoping import scoped, tenant_of
+from voiceops.labels import event_text, outcome_label
 
 
 class CarrierPriceFilter(admin.SimpleListFilter):
@@ -361,10 +361,16 @@ class CostEntryAdmin(SystemWrittenAdmin):
 
 @admin.register(CallEvent)
 class CallEventAdmin(SystemWrittenAdmin):
-    list_display = ["call", "at", "kind", "from_status", "to_status"]
+    list_display = ["call", "at", "what_happened"]
     list_filter = ["kind"]
     search_fields = ["call__carrier_sid", "call__to_number"]
     raw_id_fields = ["call"]
+
+    @admin.display(description="what happened", ordering="kind")
+    def what_happened(self, event):
+        return event_text(
+            event.kind, event.data, from_status=event.from_status, to_status=event.to_status
+        )
 
 
 @admin.register(Turn)

@@ -398,6 +398,8 @@ def finance_report_view(request, model_admin):
         **model_admin.admin_site.each_context(request),
         "title": "Finance report",
         "opts": model_admin.model._meta,
+        # Not the theme's "Calls and costs > Daily campaign costs": this page is the report.
+        "header_parts": [{"title": "Finance"}, {"title": "Finance report"}],
     }
     if not can_read_reports(request):
         # A page in the console rather than a bare error, saying whom to ask.

@@ -25,7 +25,6 @@ from calls.models import (
     CostEntry,
     PhoneNumber,
     Turn,
-    outcome_label,
 )
 from calls.public_urls import public_url
 from tenancy.api_scoping import (
@@ -36,6 +35,7 @@ from tenancy.api_scoping import (
 )
 from tenancy.scoping import tenant_of
 from voiceops.api_errors import Conflict
+from voiceops.labels import outcome_label
 
 
 class WebhooksSerializer(serializers.Serializer):

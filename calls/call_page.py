@@ -10,14 +10,14 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.call_labels import (
+from calls.models import Call, RateCard, Recording
+from voiceops.labels import (
     answered_by_label,
+    call_status_label,
+    ending_label,
     event_text,
     outcome_label,
-    reason_label,
-    status_label,
 )
-from calls.models import Call, RateCard, Recording
 
 
 def clock(ms: int | float | None) -> str:
@@ -121,7 +121,7 @@ def compliance_of(call: Call) -> str:
         f"checked against rule set {call.compliance_ruleset}" if call.compliance_ruleset else ""
     )
     if call.status == "canceled" and call.hangup_reason:
-        reason = reason_label(call.hangup_reason)
+        reason = ending_label(call.hangup_reason)
         text = f"Not placed: {reason}."
         return f"{text} The decision was {checked} for {zones} ({states})." if checked else text
     if not checked:
@@ -236,8 +236,8 @@ def call_page_context(call: Call, *, can_read_costs: bool, can_listen: bool) -> 
     context = {
         "call": call,
         "outcome": outcome_label(call.outcome),
-        "status": status_label(call.status),
-        "hangup_reason": reason_label(call.hangup_reason),
+        "status": call_status_label(call.status),
+        "hangup_reason": ending_label(call.hangup_reason) if call.hangup_reason else "",
         "answered_by": answered_by_label(call.answered_by),
         "duration": duration_text(call),
         "campaign": target.campaign if target else None,

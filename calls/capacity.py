@@ -30,7 +30,7 @@ LIVE_CALL_STATUSES = (
 )
 
 # Why a target that the law allows is not called yet (stored on `Target.last_reason`;
-# the words are in calls/call_labels.py).
+# the words are in voiceops/labels.py).
 CAPACITY = "capacity"
 ACCOUNT_PACING = "account_pacing"
 CAMPAIGN_PACING = "campaign_pacing"

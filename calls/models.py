@@ -108,29 +108,6 @@ class AnsweredBy(models.TextChoices):
     UNKNOWN = "unknown", "Not determined"
 
 
-# Outcomes a call records itself, with the labels the admin and API show; others (an
-# analysis's, an agent's free choice) show as written.
-OUTCOME_LABELS = {
-    "confirmed": "Confirmed",
-    "declined": "Declined",
-    "reschedule_requested": "Asked to reschedule",
-    "wrong_person": "Wrong person",
-    "callback_requested": "Asked for a callback",
-    "opted_out": "Opted out",
-    "survey_completed": "Survey completed",
-    "survey_partial": "Survey partly answered",
-    "transferred": "Transferred to a person",
-    "voicemail": "Voicemail: message left",
-    "fax": "Fax machine",
-    "call_screening": "Call screener: nobody picked up",
-    "other": "Other",
-}
-
-
-def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
-
-
 class Call(models.Model):
     class Direction(models.TextChoices):
         OUTBOUND = "outbound", "Outbound"

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import models
 from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
@@ -25,6 +26,7 @@ from calls.models import Call, CallStatus, CampaignDailyCost
 from campaigns.budgets import Usage, budget_usage, budgets_applying
 from campaigns.models import Campaign, Organization
 from tenancy.scoping import Tenant, scoped
+from voiceops.labels import call_kind_label
 
 INBOUND = "Inbound calls"
 # The longest range a report covers: a day-by-day report of more is unreadable anyway.
@@ -41,17 +43,18 @@ class Grouping(models.TextChoices):
     MONTH = "month", "Month"
 
 
-class CallKind(models.TextChoices):
+class CallKind(StrEnum):
     """What a priced call came to, for finance: the completed outcomes a campaign is for,
-    and the calls that completed nothing."""
+    and the calls that completed nothing (in the report's order; labels in
+    `voiceops.labels.CALL_KINDS`)."""
 
-    CONFIRMED = "confirmed", "Confirmed reminders"
-    SURVEY_COMPLETED = "survey_completed", "Completed surveys"
-    OTHER_ANSWERED = "other_answered", "Other answered calls"
-    VOICEMAIL = "voicemail", "Voicemail"
-    NO_ANSWER = "no_answer", "No answer"
-    BUSY = "busy", "Busy"
-    FAILED = "failed", "Failed or cancelled"
+    CONFIRMED = "confirmed"
+    SURVEY_COMPLETED = "survey_completed"
+    OTHER_ANSWERED = "other_answered"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
 
 
 # The first match wins: what the carrier said before what the conversation came to.
@@ -127,7 +130,7 @@ class KindCost:
 
     @property
     def label(self) -> str:
-        return CallKind(self.kind).label
+        return call_kind_label(self.kind)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,7 +326,7 @@ def spend_by_call_kind(groups: list[dict]) -> list[KindCost]:
     for group in groups:
         sums[(group["currency"], group["kind"])][0] += group["calls"]
         sums[(group["currency"], group["kind"])][1] += group["total"]
-    order = {kind: position for position, kind in enumerate(CallKind.values)}
+    order = {kind: position for position, kind in enumerate(CallKind)}
     return [
         KindCost(kind=kind, currency=currency, calls=calls, total=total)
         for (currency, kind), (calls, total) in sorted(

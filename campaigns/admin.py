@@ -9,7 +9,6 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from calls.admin_end_call import can_end_calls
-from calls.call_labels import outcome_label, status_label
 from campaigns import lifecycle
 from campaigns.admin_campaign_form import (
     CampaignForm,
@@ -197,8 +196,8 @@ class ContactAdmin(ScopedAdmin):
         if contact.last_call_at is None:
             return "—"
         if contact.last_outcome:
-            return outcome_label(contact.last_outcome)
-        return status_label(contact.last_status)
+            return labels.outcome_label(contact.last_outcome)
+        return labels.call_status_label(contact.last_status)
 
     def has_revoke_permission(self, request) -> bool:
         return can_revoke(request)
@@ -581,6 +580,11 @@ class CampaignAdmin(CampaignListColumns, ScopedAdmin):
             context["campaign_page"] = campaign_page_context(request, obj)
             context["live_labels"] = labels.vocabularies()
             context["can_end_calls"] = can_end_calls(request)
+            # Campaigns > name: the app's name as well left the campaign's cut to "Campai…".
+            context["header_parts"] = [
+                {"title": "Campaigns", "link": reverse("admin:campaigns_campaign_changelist")},
+                {"title": obj.name},
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

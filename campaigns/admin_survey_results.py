@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.text import slugify
 
 from campaigns.models import Campaign, Survey
@@ -67,6 +68,27 @@ def _chart(result) -> str:
     )
 
 
+def _header_parts(request, survey: Survey, campaign: Campaign | None) -> list[dict]:
+    """The page's trail, linking only pages the user may open (finance reads results but
+    not the survey's form)."""
+    if request.user.has_perm("campaigns.view_survey"):
+        return [
+            {"title": "Surveys", "link": reverse("admin:campaigns_survey_changelist")},
+            {"title": survey, "link": reverse("admin:campaigns_survey_change", args=[survey.pk])},
+            {"title": "Results"},
+        ]
+    if campaign is not None:
+        return [
+            {"title": "Campaigns", "link": reverse("admin:campaigns_campaign_changelist")},
+            {
+                "title": campaign,
+                "link": reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+            },
+            {"title": f"Results of {survey}"},
+        ]
+    return [{"title": "Survey results"}, {"title": survey}]
+
+
 def survey_results_view(request, survey_id: int):
     survey, campaign = _survey_and_campaign(request, survey_id)
     campaign_id = campaign.pk if campaign else None
@@ -90,6 +112,7 @@ def survey_results_view(request, survey_id: int):
             "page_rows": PAGE_ROWS,
             "chart_options": CHART_OPTIONS,
             "can_open_survey": request.user.has_perm("campaigns.view_survey"),
+            "header_parts": _header_parts(request, survey, campaign),
             "csv_query": f"?campaign={campaign.pk}" if campaign else "",
         },
     )

@@ -5,8 +5,11 @@ module does not know yet is shown readable ("some_new_code" reads "Some new code
 than raw, so a new code never breaks a page, but it belongs in the table here.
 """
 
+import json
+
+from agents.models import Tool
 from calls.models import CallStatus, CostComponent
-from campaigns.compliance.decision import Reason
+from campaigns.compliance.decision import Reason, Verdict
 from campaigns.models import Campaign, PauseReason, Target
 
 OUTCOMES = {
@@ -21,7 +24,35 @@ OUTCOMES = {
     "transferred": "Transferred to a person",
     "survey_completed": "Survey completed",
     "survey_partial": "Survey partly answered",
+    "fax": "Fax machine",
+    "call_screening": "Call screener: nobody picked up",
+    "over_capacity": "Heard the busy message",
     "no_outcome": "No outcome",
+}
+
+# What the compliance engine decided about calling a number now.
+VERDICTS = {
+    Verdict.ALLOW: "Allowed",
+    Verdict.DEFER: "Not yet: call later",
+    Verdict.DENY: "Refused",
+}
+
+# The compliance engine's rules, by the names `campaigns/compliance/rules.py` gives them.
+COMPLIANCE_RULES = {
+    "location": "Callee's location",
+    "consent": "Consent",
+    "revocation": "Consent not revoked",
+    "suppression": "Suppression list",
+    "national_dnc": "National Do-Not-Call registry",
+    "state_dnc": "State Do-Not-Call registries",
+    "registry_age": "Registry copy up to date",
+    "caller_id": "Caller ID",
+    "campaign_health": "Abandon rate",
+    "calling_hours": "Calling hours",
+    "campaign_window": "Campaign dates",
+    "frequency_cap": "Calls per period",
+    "budget": "Budget",
+    "common_instant": "Every rule at once",
 }
 
 # Why a target is waiting or closed: the compliance engine's reasons, the retry policy's
@@ -54,9 +85,17 @@ REASONS = {
     "campaign_paused": "Campaign paused",
     "campaign_draft": "Campaign not launched",
     "campaign_completed": "Campaign completed",
+    "campaign_archived": "Campaign archived",
     "carrier_timeout": "Carrier did not answer the dial request",
     "carrier_unavailable": "Carrier unavailable",
     "dial_interrupted": "Dialling interrupted",
+    # Capacity and pacing (calls/capacity.py)
+    "capacity": "Waiting for a free line",
+    "account_pacing": "Waiting for the account's calls per second",
+    "campaign_pacing": "Waiting for the campaign's calls per second",
+    "over_capacity": "Every line was in use",
+    "fax": "A fax machine answered",
+    "call_screening": "A call screener answered",
 }
 
 CALL_STATUSES = dict(CallStatus.choices)
@@ -98,6 +137,30 @@ HANGUP_REASONS = {
     "carrier_timeout": "Carrier did not answer the dial request",
     "carrier_unavailable": "Carrier unavailable",
     "dial_interrupted": "Dialling interrupted",
+    "fax": "A fax machine answered",
+    "over_capacity": "Every line was in use: the caller heard the busy message",
+}
+
+
+# What a priced call came to, in the finance report (codes: `calls.reports.CallKind`).
+CALL_KINDS = {
+    "confirmed": "Confirmed reminders",
+    "survey_completed": "Completed surveys",
+    "other_answered": "Other answered calls",
+    "voicemail": "Voicemail",
+    "no_answer": "No answer",
+    "busy": "Busy",
+    "failed": "Failed or cancelled",
+}
+
+# What each tool lets an agent do, one line each in the words of the operator choosing.
+TOOL_HELP = {
+    Tool.END_CALL: "hangs up politely once the conversation is over",
+    Tool.RECORD_OUTCOME: "notes how a reminder went (confirmed, declined, reschedule…)",
+    Tool.RECORD_SURVEY_ANSWER: "stores each survey answer as it is given; survey campaigns need it",
+    Tool.OPT_OUT: "adds the number to the do-not-call list when the person asks",
+    Tool.TRANSFER_TO_HUMAN: "hands the call to a person at the transfer number below",
+    Tool.SCHEDULE_CALLBACK: "books a call back at a time the person names",
 }
 
 
@@ -130,6 +193,14 @@ def reason_label(code: str | None) -> str:
     return _label(REASONS, code, empty="—")
 
 
+def verdict_label(code: str | None) -> str:
+    return _label(VERDICTS, code, empty="—")
+
+
+def rule_label(code: str | None) -> str:
+    return _label(COMPLIANCE_RULES, code, empty="—")
+
+
 def call_status_label(code: str | None) -> str:
     return _label(CALL_STATUSES, code, empty="—")
 
@@ -159,6 +230,93 @@ def hangup_reason_label(code: str | None) -> str:
     if code and (rejection := _carrier_rejection(code)):
         return rejection
     return _label(HANGUP_REASONS, code, empty="—")
+
+
+def call_kind_label(code: str | None) -> str:
+    return _label(CALL_KINDS, code, empty="—")
+
+
+def tool_help(code: str) -> str:
+    """What a tool lets the agent do, after its name ("End call: hangs up politely...")."""
+    return _label(TOOL_HELP, code, empty="—")
+
+
+def ending_label(code: str | None) -> str:
+    """Why something stopped when the code may be a call's end or a target's reason (the
+    timeline's status changes carry either)."""
+    if code in HANGUP_REASONS:
+        return hangup_reason_label(code)
+    return reason_label(code)
+
+
+def _in_sentence(label: str) -> str:
+    """A label placed mid-sentence: lower-case its first letter unless it is an acronym."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def _seconds(ms) -> str:
+    return f"{int(ms) / 1000:.1f} s"
+
+
+def _tool_arguments(data: dict) -> dict:
+    arguments = data.get("arguments") or {}
+    if isinstance(arguments, str):  # the model's arguments, as the JSON text it sent
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return {}
+    return arguments if isinstance(arguments, dict) else {}
+
+
+def event_text(kind: str, data: dict, *, from_status: str = "", to_status: str = "") -> str:
+    """One call-timeline event in words."""
+    data = data or {}
+    if kind == "status":
+        before = call_status_label(from_status) if from_status else "New"
+        text = f"{before} → {call_status_label(to_status)}"
+        if data.get("reason"):
+            text += f" ({_in_sentence(ending_label(data['reason']))})"
+        return text
+    if kind == "machine_detection":
+        return f"Answered by: {_in_sentence(answered_by_label(data.get('answered_by')))}"
+    if kind == "media_start":
+        return "Audio connected to the agent"
+    if kind == "media_stop":
+        reason = data.get("reason")
+        return "Audio disconnected" + (f" ({_in_sentence(ending_label(reason))})" if reason else "")
+    if kind == "barge_in":
+        if data.get("audio_end_ms") is not None:
+            return f"The caller interrupted the agent after {_seconds(data['audio_end_ms'])}"
+        return "The caller interrupted the agent"
+    if kind == "dtmf":
+        return f"The caller pressed {data.get('digit', 'a key')}"
+    if kind == "tool":
+        arguments = _tool_arguments(data)
+        if data.get("name") == "record_outcome" and arguments.get("outcome"):
+            return f"The agent recorded the outcome: {outcome_label(arguments['outcome'])}"
+        return f"The agent used {str(data.get('name', 'a tool')).replace('_', ' ')}"
+    if kind == "wrap_up":
+        reason = data.get("reason")
+        return "The agent wrapped up" + (
+            f" ({_in_sentence(ending_label(reason))})" if reason else ""
+        )
+    if kind == "model_reconnect":
+        return f"Reconnected to the AI model (attempt {data.get('attempt', 1)})"
+    if kind == "error":
+        reason = data.get("reason")
+        detail = data.get("message") or (ending_label(reason) if reason else "see details")
+        return f"Error: {detail}"
+    if kind == "dial_claimed":
+        return "A worker took over dialling the call"
+    if kind == "carrier_retry":
+        return "The carrier was unavailable; the dial will be retried"
+    if kind == "stale_callback":
+        return "A late carrier update was ignored"
+    if kind == "sweeper":
+        return "Closed by the stuck-call check"
+    return _readable(kind)
 
 
 def vocabularies() -> dict[str, dict[str, str]]:

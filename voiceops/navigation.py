@@ -1,6 +1,9 @@
 """The console's sidebar: the admin's pages grouped as operators and finance think of them,
 each shown only to those whose role may open it."""
 
+from collections.abc import Callable
+
+from django.http import HttpRequest
 from django.urls import reverse_lazy
 
 
@@ -14,13 +17,33 @@ def may_view(*permissions: str):
     return check
 
 
+def is_current(link) -> Callable[[HttpRequest], bool]:
+    """Active when `link` is the most specific sidebar page the request is under: the finance
+    report (…/campaigndailycost/report/) lights "Reports" alone, not also "Daily costs"
+    (…/campaigndailycost/), which the theme's prefix match would."""
+
+    def check(request) -> bool:
+        under = [
+            str(page["link"]) for page in _pages() if request.path.startswith(str(page["link"]))
+        ]
+        return bool(under) and max(under, key=len) == str(link)
+
+    return check
+
+
 def _page(title: str, icon: str, app_label: str, model: str, *, view: str = "changelist"):
+    link = reverse_lazy(f"admin:{app_label}_{model}_{view}")
     return {
         "title": title,
         "icon": icon,
-        "link": reverse_lazy(f"admin:{app_label}_{model}_{view}"),
+        "link": link,
+        "active": is_current(link),
         "permission": may_view(f"{app_label}.view_{model}", f"{app_label}.change_{model}"),
     }
+
+
+def _pages() -> list[dict]:
+    return [item for group in SIDEBAR_NAVIGATION for item in group["items"] if "active" in item]
 
 
 def sidebar_navigation(request) -> list[dict]:

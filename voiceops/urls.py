@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from calls.admin_end_call import call_end_view
+from voiceops.dashboard_live import dashboard_failed_calls_view, dashboard_live_calls_view
 
 
 def health(request):
@@ -22,6 +23,16 @@ urlpatterns = [
         "admin/calls/call/<int:call_id>/end/",
         admin.site.admin_view(call_end_view),
         name="call_end",
+    ),
+    path(
+        "admin/dashboard/live-calls/",
+        admin.site.admin_view(dashboard_live_calls_view),
+        name="dashboard_live_calls",
+    ),
+    path(
+        "admin/dashboard/failed-calls/",
+        admin.site.admin_view(dashboard_failed_calls_view),
+        name="dashboard_failed_calls",
     ),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),

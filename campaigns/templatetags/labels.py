@@ -17,5 +17,7 @@ for _name in (
     "answered_by_label",
     "cost_component_label",
     "hangup_reason_label",
+    "verdict_label",
+    "rule_label",
 ):
     register.filter(_name, getattr(labels, _name))

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from calls.call_labels import reason_label
 from calls.dialing import DialLater, call_dial
 from calls.models import Call, CallStatus
 from campaigns.lifecycle import campaign_launch
@@ -30,6 +29,7 @@ from tests.factories import (
     booked_call,
     reminder_campaign,
 )
+from voiceops.labels import reason_label
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -72,14 +72,17 @@ def test_a_contact_explanation_shows_the_decision_and_every_rule(client, operato
     text = text_of(page)
     assert page.status_code == 200
     assert "Decision at Sat 2026-11-21 16:00 UTC, for campaign 'Flu shots' (informational)" in text
-    assert "Verdict defer Reason Outside the campaign's dates" in text
+    assert "Verdict Not yet: call later Reason Outside the campaign's dates" in text
     assert "Next allowed Mon 2026-11-23 15:01 UTC" in text
     assert "Mon 2026-11-23 09:01 CST in America/Chicago" in text
     assert "Mon 2026-11-23 10:01 EST in America/New_York" in text
     assert "Rule set us-2026-11-01" in text
     assert "Candidate zones America/Chicago, America/New_York Candidate states FL" in text
-    assert "consent allow express consent for this informational call" in text
-    assert "campaign_window defer Outside the campaign's dates Mon 2026-11-23 15:01" in text
+    assert "Consent Allowed express consent for this informational call" in text
+    assert (
+        "Campaign dates Not yet: call later Outside the campaign's dates Mon 2026-11-23 15:01"
+        in text
+    )
 
 
 def test_a_contact_can_be_explained_for_a_purpose_without_a_campaign(client, operator, campaign):
@@ -93,7 +96,7 @@ def test_a_contact_can_be_explained_for_a_purpose_without_a_campaign(client, ope
 
     text = text_of(page)
     assert "for the purpose survey alone (no campaign)" in text
-    assert "Verdict deny Reason No consent on record" in text
+    assert "Verdict Refused Reason No consent on record" in text
 
 
 def test_an_operator_revokes_consent_from_the_contact_list_and_the_target_says_so(
@@ -114,9 +117,12 @@ def test_an_operator_revokes_consent_from_the_contact_list_and_the_target_says_s
     assert "1 consent(s) revoked, 1 number(s) newly suppressed" in text_of(response)
     assert consent.revoked_via == "operator"
     assert Suppression.objects.filter(phone="+13055550101", source="opt_out").exists()
-    assert "Verdict deny Reason Consent revoked" in text
-    assert "revocation deny Consent revoked the consent was revoked" in text
-    assert "suppression deny On the suppression list on the organisation's suppression list" in text
+    assert "Verdict Refused Reason Consent revoked" in text
+    assert "Consent not revoked Refused Consent revoked the consent was revoked" in text
+    assert (
+        "Suppression list Refused On the suppression list on the organisation's suppression list"
+        in text
+    )
 
 
 def test_revoking_one_consent_revokes_every_consent_of_the_number(client, operator):

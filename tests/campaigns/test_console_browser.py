@@ -70,15 +70,16 @@ def running_campaign() -> tuple[Campaign, Call]:
     return campaign, call
 
 
-def end_the_call(call: Call, *, outcome: str) -> None:
-    """What the carrier's final callback and the settling task do: the call ends, its
-    outcome settles the target, and the campaign's progress is published. In a thread of its
-    own, as in a worker (Playwright's event loop runs in this one)."""
+def settle_the_call(call: Call, *, to: str, **fields) -> None:
+    """What the carrier's final callback and the settling task do: the call ends (with
+    `fields`, e.g. its outcome or hangup reason), that settles the target, and the campaign's
+    progress is published. In a thread of its own, as in a worker (Playwright's event loop
+    runs in this one)."""
 
     def work():
         try:
-            Call.objects.filter(pk=call.pk).update(outcome=outcome)
-            call_transition(call_id=call.pk, to=CallStatus.COMPLETED, at=timezone.now())
+            Call.objects.filter(pk=call.pk).update(**fields)
+            call_transition(call_id=call.pk, to=to, at=timezone.now())
             call_settle_target(call_id=call.pk, at=timezone.now())
         finally:
             connection.close()
@@ -86,6 +87,14 @@ def end_the_call(call: Call, *, outcome: str) -> None:
     worker = threading.Thread(target=work)
     worker.start()
     worker.join()
+
+
+def end_the_call(call: Call, *, outcome: str) -> None:
+    settle_the_call(call, to=CallStatus.COMPLETED, outcome=outcome)
+
+
+def fail_the_call(call: Call, *, reason: str) -> None:
+    settle_the_call(call, to=CallStatus.FAILED, hangup_reason=reason)
 
 
 @pytest.mark.parametrize("role", ["operator", "finance"])
@@ -101,6 +110,15 @@ def test_the_campaign_page_changes_when_a_call_ends_without_a_reload(web, role):
         expect(page.locator("#progress-text")).to_have_text("2 of 5 settled (40 %)")
         expect(page.locator("#calls-in-progress")).to_have_text("1")
         expect(page.locator("#campaign-live #live-calls")).to_contain_text("Ada Lovelace")
+        # The campaign's actions stand above the panel, leaving the header to its name.
+        expect(page.locator("#header-inner")).to_contain_text("Campaigns")
+        expect(page.locator("#header-inner")).to_contain_text("Flu shots")
+        expect(page.locator("#header-inner")).not_to_contain_text("Preview")
+        expect(page.locator("#campaign-actions")).to_contain_text("Preview")
+        if role == "operator":
+            expect(page.locator("#campaign-actions .lifecycle-pause")).to_be_visible()
+        else:
+            expect(page.locator("#campaign-actions button")).to_have_count(0)
         page.evaluate("window.sameDocument = true")
         screenshot(page, f"campaign_page_live_{role}_before")
 
@@ -154,6 +172,15 @@ def push_an_alert(campaign: Campaign) -> None:
 def test_the_dashboard_as_operator_and_finance(web, role):
     member_of(role, role)
     campaign, call = running_campaign()
+    # In a second running campaign: the home page's tables follow every campaign's pushes.
+    failing = CallFactory(
+        target__campaign=CampaignFactory(name="Dental checks", status=Campaign.Status.RUNNING),
+        target__status=Target.Status.CALLING,
+        target__contact__name="Grace Hopper",
+        target__attempts=1,
+        status=CallStatus.RINGING,
+        carrier_sid="CA" + "6" * 32,
+    )
 
     with browser_page() as page:
         log_in(page, web.public_base_url, role, role)
@@ -176,8 +203,19 @@ def test_the_dashboard_as_operator_and_finance(web, role):
             expect(page.locator(f'[data-end-call="{call.pk}"]')).to_be_visible()
         screenshot(page, f"dashboard_{role}")
 
+        page.evaluate("window.sameDocument = true")
         end_the_call(call, outcome="confirmed")
         expect(running.locator("[data-progress-text]")).to_have_text("3 of 5 settled (60 %)")
+        expect(page.locator("#live-calls")).not_to_contain_text("Ada Lovelace")
+        expect(page.locator("#live-calls")).to_contain_text("Grace Hopper")
+        expect(page.locator("#failures")).to_contain_text("No call failed in the last 24 hours.")
+
+        fail_the_call(failing, reason="carrier_timeout")
+        expect(page.locator("#live-calls")).to_contain_text("No call in progress.")
+        expect(page.locator("#failures")).to_contain_text("Grace Hopper")
+        expect(page.locator("#failures")).to_contain_text("Carrier did not answer the dial request")
+        assert page.evaluate("window.sameDocument") is True  # no reload happened
+        screenshot(page, f"dashboard_{role}_after_updates")
 
         page.goto(f"{web.public_base_url}/admin/campaigns/campaign/")
         expect(page.locator("#result_list")).to_contain_text("Running")
@@ -186,6 +224,13 @@ def test_the_dashboard_as_operator_and_finance(web, role):
         page.goto(f"{web.public_base_url}/admin/campaigns/campaign/{campaign.pk}/change/")
         page.click("text=Pacing and retries")
         screenshot(page, f"campaign_settings_{role}")
+
+        if role == "finance":
+            # The report lies under "Daily costs"' address; only "Reports" is lit.
+            page.goto(f"{web.public_base_url}/admin/calls/campaigndailycost/report/")
+            expect(page.locator("a.active")).to_have_count(1)
+            expect(page.locator("a.active")).to_contain_text("Reports")
+            expect(page.locator("#header-inner")).to_contain_text("Finance report")
 
 
 def test_end_call_hangs_up_at_the_sandbox_carrier(web, carrier, carrier_settings):

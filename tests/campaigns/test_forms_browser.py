@@ -68,7 +68,7 @@ def test_finance_reads_the_results_and_the_agent_but_cannot_edit_surveys(live_se
         log_in(page, live_server.url, "fred", "finance")
 
         page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/change/")
-        page.click("text=Survey results")
+        page.click("#campaign-actions >> text=Survey results")
         expect(page.locator("#answered-calls")).to_contain_text("4 calls answered in")
         expect(page.locator("#question-3 .tally tbody tr").first).to_have_text(
             re.compile(r"\s*morning\s*2\s*67 %\s*")

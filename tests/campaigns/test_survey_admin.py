@@ -144,6 +144,9 @@ def test_without_a_campaign_it_counts_every_campaign_of_the_survey(client, answe
     results = {result.question.position: result for result, _ in page.context["results"]}
     assert [(bar.label, bar.count) for bar in results[1].bars] == [("Yes", 2), ("No", 2)]
     assert "5 calls answered across every campaign of this survey." in text_of(page)
+    # Finance may read results but not open surveys: the page links no survey list.
+    survey_list = reverse("admin:campaigns_survey_changelist")
+    assert f'href="{survey_list}"' not in page.content.decode()
 
 
 def test_the_csv_has_one_row_per_call_and_equals_the_page_table(client, answered_survey):

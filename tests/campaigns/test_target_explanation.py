@@ -1,5 +1,6 @@
 """A target waiting for its retry says so, in words, on its explanation page."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -55,3 +56,18 @@ def test_the_target_list_reads_reasons_and_outcomes_in_words():
     assert "Asked to reschedule" in page
     assert "outside_hours" not in page
     assert "reschedule_requested" not in page
+
+
+@time_machine.travel(TUESDAY_AFTERNOON, tick=False)
+def test_the_explanation_and_the_preview_read_verdicts_and_statuses_in_words():
+    target = TargetFactory(status=Target.Status.PENDING, next_attempt_at=None)
+    TargetFactory(campaign=target.campaign, status=Target.Status.DONE, outcome="confirmed")
+    client = Client()
+    client.force_login(member_of("operator", "olivia"))
+
+    explanation = text_of(client.get(f"/admin/campaigns/target/{target.pk}/explanation/"))
+    preview = text_of(client.get(f"/admin/campaigns/campaign/{target.campaign.pk}/preview/"))
+
+    assert re.search(r"Verdict (Allowed|Not yet: call later|Refused) ", explanation)
+    assert not re.search(r"\b(allow|defer|deny)\b", explanation)
+    assert "Not pending: Done 1" in preview

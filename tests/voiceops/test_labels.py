@@ -6,7 +6,9 @@ from agents.tools import OUTCOMES
 from calls.analysis import COMMON_OUTCOMES, SURVEY_OUTCOMES
 from calls.models import CallStatus, CostComponent
 from calls.outcomes import FINAL_OUTCOMES
-from campaigns.compliance.decision import Reason
+from campaigns.compliance.decision import Reason, Verdict
+from campaigns.compliance.evaluation import COMMON_INSTANT
+from campaigns.compliance.rules import RULES
 from campaigns.models import PauseReason, Target
 from voiceops import labels
 
@@ -19,10 +21,24 @@ def test_it_labels_every_outcome_the_calls_record(code):
     assert "_" not in labels.outcome_label(code)
 
 
-@pytest.mark.parametrize("reason", list(Reason))
-def test_it_labels_every_compliance_reason(reason):
-    assert reason.value in labels.REASONS
-    assert "_" not in labels.reason_label(reason.value)
+# Each rule answers under its function's name (the explanation page lists them all).
+@pytest.mark.parametrize(
+    ("table", "label", "code"),
+    [
+        *[(labels.REASONS, labels.reason_label, reason.value) for reason in Reason],
+        *[(labels.COMPLIANCE_RULES, labels.rule_label, rule.__name__) for rule in RULES],
+        (labels.COMPLIANCE_RULES, labels.rule_label, COMMON_INSTANT),
+    ],
+)
+def test_it_labels_every_compliance_reason_and_rule(table, label, code):
+    assert code in table
+    assert "_" not in label(code)
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_it_labels_every_verdict(verdict):
+    assert verdict.value in labels.VERDICTS
+    assert labels.verdict_label(verdict.value) != verdict.value
 
 
 def test_it_explains_retry_keys_and_lifecycle_reasons_in_words():
