@@ -91,8 +91,8 @@ REASONS = {
     "dial_interrupted": "Dialling interrupted",
     # Capacity and pacing (calls/capacity.py)
     "capacity": "Waiting for a free line",
-    "account_pacing": "Waiting for the account's calls per second",
-    "campaign_pacing": "Waiting for the campaign's calls per second",
+    "account_pacing": "Waiting for the account's calls-per-second limit",
+    "campaign_pacing": "Waiting for the campaign's calls-per-second limit",
     "over_capacity": "Every line was in use",
     "fax": "A fax machine answered",
     "call_screening": "A call screener answered",

@@ -72,7 +72,7 @@ def test_campaigns_on_one_account_share_its_lines_less_the_inbound_reserve():
     assert (len(booked_first), booked_second) == (2, [])
     waiting = Target.objects.filter(campaign=second, status=Target.Status.PENDING)
     assert [target.last_reason for target in waiting] == ["capacity"] * 3
-    assert reason_label("capacity") == "waiting for a free line"
+    assert reason_label("capacity") == "Waiting for a free line"
 
     # A call ends: its line is free again, and the other campaign takes it.
     Call.objects.filter(pk=booked_first[0]).update(

@@ -53,7 +53,7 @@ def test_an_admin_sets_the_lines_and_reads_why_targets_wait(live_server):
             waiting = page.locator("#result_list tbody tr")
             expect(waiting).to_have_count(2)
             for row in range(2):
-                expect(waiting.nth(row)).to_contain_text("waiting for a free line")
+                expect(waiting.nth(row)).to_contain_text("Waiting for a free line")
             page.screenshot(path=ARTIFACTS / "targets_waiting_for_a_line.png", full_page=True)
         finally:
             browser.close()

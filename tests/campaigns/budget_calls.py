@@ -28,6 +28,10 @@ def campaign_with_booked_calls(
     lowering it, or another campaign spending the organisation's, leaves calls booked that
     the budget can no longer hold)."""
     campaign = reminder_campaign(["confirm"] * count, max_concurrent_calls=count, **fields)
+    # Lines enough for every call at once: the budget, not the carrier account, limits them.
+    organization = campaign.organization
+    organization.line_capacity = count + organization.inbound_reserve
+    organization.save(update_fields=["line_capacity"])
     campaign.agent.max_cost_per_call = cap
     campaign.agent.save(update_fields=["max_cost_per_call"])
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=at)
