@@ -38,6 +38,4 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("api/", include("voiceops.api_urls")),
     path("", include("calls.urls")),
-    # No public site: the console is the product.
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]

@@ -97,6 +97,25 @@ def test_it_lists_recent_failures_with_the_reason_in_words(busy_day):
     assert "carrier_timeout" not in page
 
 
+def test_the_refetched_tables_hold_only_the_organisations_calls(busy_day):
+    _, live = busy_day
+    CallFactory(
+        target__campaign=Campaign.objects.get(name="Other org"),
+        target__contact__name="Eve Elsewhere",
+        status=CallStatus.FAILED,
+        ended_at=timezone.now() - timedelta(hours=1),
+    )
+    operator = signed_in("operator")
+
+    live_calls = operator.get("/admin/dashboard/live-calls/").content.decode()
+    failed = text_of(operator.get("/admin/dashboard/failed-calls/"))
+
+    assert f'data-end-call="{live.pk}"' in live_calls
+    assert live_calls.count("data-end-call=") == 1  # not the other organisation's call
+    assert "Bob Failed" in failed
+    assert "Eve Elsewhere" not in failed
+
+
 def test_there_is_no_view_site_link_to_a_missing_site(busy_day):
     assert "View site" not in text_of(signed_in("operator").get("/admin/"))
 
