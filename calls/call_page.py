@@ -17,6 +17,7 @@ from voiceops.labels import (
     ending_label,
     event_text,
     outcome_label,
+    percentiles_in_words,
 )
 
 
@@ -222,13 +223,13 @@ def first_audio_in_words(call: Call) -> str:
 def latency_in_words(call: Call, kind: str) -> str:
     """ "p50 420 ms · p90 610 ms · p99 700 ms · worst 700 ms over 3 turns", or "-"."""
     latency = call.turn_latency or {}
-    figures = latency.get(kind) or {}
-    if figures.get("max") is None:
-        return "-"
-    names = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "worst"}
-    parts = " · ".join(f"{label} {figures[key]} ms" for key, label in names.items())
-    turns = latency.get("turns", 0)
-    return f"{parts} over {turns} turn{'s' if turns != 1 else ''}"
+    return percentiles_in_words(
+        latency.get(kind),
+        count=latency.get("turns", 0),
+        unit="turn",
+        keys=("p50", "p90", "p99", "max"),
+        missing="-",
+    )
 
 
 def call_page_context(call: Call, *, can_read_costs: bool, can_listen: bool) -> dict:

@@ -41,15 +41,6 @@ def outcome_chart(outcomes: dict[str, int]) -> str:
     )
 
 
-def percentiles_in_words(figures: dict | None, count: int, unit: str) -> str:
-    """ "p50 420 ms · p99 910 ms over 12 turns", or "not recorded yet". The page's live
-    script (admin/voiceops/live_progress.html, `percentilesInWords`) writes the same."""
-    if not count or not figures or figures.get("p50") is None:
-        return "not recorded yet"
-    plural = "" if count == 1 else "s"
-    return f"p50 {figures['p50']} ms · p99 {figures['p99']} ms over {count} {unit}{plural}"
-
-
 def abandonment_in_words(abandonment: dict) -> str:
     """ "1 of 40 calls answered by a person (2.5 %), 30 days; dialing stopped above 2 %"."""
     stopped = "dialing stopped" if abandonment["is_dialing_stopped"] else "dialing stops"
@@ -88,11 +79,13 @@ def campaign_page_context(request, campaign: Campaign) -> dict:
         + "?"
         + urlencode({"target__campaign__id__exact": campaign.pk}),
         "reads_costs": tenant.reads_costs,
-        "first_audio": percentiles_in_words(
-            progress["latency"]["first_audio_sent_ms"], progress["latency"]["calls"], "call"
+        "first_audio": labels.percentiles_in_words(
+            progress["latency"]["first_audio_sent_ms"],
+            count=progress["latency"]["calls"],
+            unit="call",
         ),
-        "turn_latency": percentiles_in_words(
-            progress["latency"]["turn_sent_ms"], progress["latency"]["turns"], "turn"
+        "turn_latency": labels.percentiles_in_words(
+            progress["latency"]["turn_sent_ms"], count=progress["latency"]["turns"], unit="turn"
         ),
         "abandonment": abandonment_in_words(progress["abandonment"]),
     }

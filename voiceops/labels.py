@@ -326,3 +326,23 @@ def vocabularies() -> dict[str, dict[str, str]]:
         "campaign_statuses": {str(code): label for code, label in CAMPAIGN_STATUSES.items()},
         "target_statuses": {str(code): label for code, label in TARGET_STATUSES.items()},
     }
+
+
+PERCENTILE_NAMES = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "worst"}
+
+
+def percentiles_in_words(
+    figures: dict | None,
+    *,
+    count: int,
+    unit: str,
+    keys: tuple[str, ...] = ("p50", "p99"),
+    missing: str = "not recorded yet",
+) -> str:
+    """ "p50 420 ms · p99 910 ms over 12 turns" (latency percentiles in ms), or `missing`.
+    The campaign page's live script (admin/voiceops/live_progress.html,
+    `percentilesInWords`) writes the default form the same way."""
+    if not count or not figures or any(figures.get(key) is None for key in keys):
+        return missing
+    parts = " · ".join(f"{PERCENTILE_NAMES[key]} {figures[key]} ms" for key in keys)
+    return f"{parts} over {count} {unit}{'' if count == 1 else 's'}"
