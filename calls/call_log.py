@@ -3,8 +3,9 @@
 Nothing on a call's audio path touches the database. Each call's turns, events and token
 usage collect in its `CallLog`; one `CallLogWriter` per process (per event loop) writes
 every call's pending records in one transaction about once a second, from its own thread,
-instead of one thread hop and transaction per call. Usage is added with `F()` expressions,
-so nothing else writing the call row (status callbacks, tools) is overwritten.
+instead of one thread hop and transaction per call. Usage is added in the database
+(`counter = counter + n`, every call's in one statement), so nothing else writing the call
+row (status callbacks, tools) is overwritten.
 
 A write that cannot reach the database (restart, failover, outage) puts everything back
 and is retried with backoff, so a call's last turns and its `media_ended_at` are written
@@ -23,10 +24,10 @@ from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
+    connection,
     connections,
     transaction,
 )
-from django.db.models import F
 
 from calls.costs import USAGE_COLUMNS, Usage
 from calls.models import Call, CallEvent, Turn
@@ -232,8 +233,9 @@ def _write_batch(batch: list[PendingWrite]) -> list[int]:
 
 
 def _write(batch: list[PendingWrite]) -> None:
-    """Every call's turns in one insert, every call's events in another, then one update per
-    call that has usage or fields to record."""
+    """Every call's turns in one insert, every call's events in another, every call's usage
+    in one update, then one update per call that has fields to record (rare: a call's
+    outcome or its end)."""
     turns = [
         Turn(
             call_id=pending.call_id,
@@ -259,15 +261,45 @@ def _write(batch: list[PendingWrite]) -> None:
     ]
     if events:
         CallEvent.objects.bulk_create(events)
+    usage_add([(pending.call_id, pending.usage) for pending in batch])
     for pending in batch:
-        usage = pending.usage
-        counters = {
-            USAGE_COLUMNS[column.name]: F(USAGE_COLUMNS[column.name]) + getattr(usage, column.name)
-            for column in fields(usage)
-            if getattr(usage, column.name)
-        }
-        if counters or pending.call_fields:
-            Call.objects.filter(pk=pending.call_id).update(**counters, **pending.call_fields)
+        if pending.call_fields:
+            Call.objects.filter(pk=pending.call_id).update(**pending.call_fields)
+
+
+USAGE_NAMES = [column.name for column in fields(Usage)]
+USAGE_ROWS_PER_STATEMENT = 500
+
+
+def usage_add(usage_by_call: list[tuple[int, Usage]]) -> None:
+    """Add each call's usage to its counters in one statement per 500 calls, as
+    `counter = counter + n` in the database (so nothing else writing the row is overwritten).
+
+    A flush at a hundred calls used to spend about a millisecond of Python per call building
+    one ORM update each, in bursts that held the interpreter away from the media loop; one
+    parameterised `UPDATE … FROM (VALUES …)` costs a fraction of that."""
+    rows = [
+        (call_id, *(getattr(usage, name) for name in USAGE_NAMES))
+        for call_id, usage in usage_by_call
+        if any(getattr(usage, name) for name in USAGE_NAMES)
+    ]
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Call._meta.db_table)
+    key = quote(Call._meta.pk.column)
+    columns = [quote(Call._meta.get_field(USAGE_COLUMNS[name]).column) for name in USAGE_NAMES]
+    row_sql = "(" + ", ".join(["CAST(%s AS BIGINT)"] * (len(columns) + 1)) + ")"
+    assignments = ", ".join(f"{column} = {table}.{column} + added.{column}" for column in columns)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), USAGE_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + USAGE_ROWS_PER_STATEMENT]
+            cursor.execute(
+                f"WITH added ({key}, {', '.join(columns)}) AS "
+                f"(VALUES {', '.join([row_sql] * len(chunk))}) "
+                f"UPDATE {table} SET {assignments} FROM added WHERE {table}.{key} = added.{key}",
+                [value for row in chunk for value in row],
+            )
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CallLogWriter]" = (

@@ -45,6 +45,30 @@ async def test_it_writes_every_calls_records_in_one_flush():
     assert second.is_empty
 
 
+async def test_usage_adds_to_what_the_database_holds_for_every_call_at_once():
+    first_id, second_id = await two_calls()
+    writer = CallLogWriter()
+    first, second = CallLog(first_id, writer=writer), CallLog(second_id, writer=writer)
+    first.usage(Usage(audio_input=40, audio_output=100, transcription_audio_ms=1500))
+    second.usage(Usage(text_input=7))
+    assert await writer.write_now()
+    # Something else writes the call row meanwhile (a status callback, a tool).
+    await sync_to_async(Call.objects.filter(pk=first_id).update)(outcome="confirmed")
+    first.usage(Usage(audio_output=60, text_output=3))
+    assert await writer.write_now()
+
+    call = (await stored(first_id))[0]
+    assert call.outcome == "confirmed"
+    assert (call.audio_input_tokens, call.audio_output_tokens, call.text_output_tokens) == (
+        40,
+        160,
+        3,
+    )
+    assert call.transcription_audio_ms == 1500
+    other = (await stored(second_id))[0]
+    assert (other.text_input_tokens, other.audio_output_tokens) == (7, 0)
+
+
 async def test_a_refused_row_costs_only_its_own_calls_records():
     first_id, second_id = await two_calls()
     writer = CallLogWriter()
