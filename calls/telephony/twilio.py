@@ -255,14 +255,21 @@ def recording_media_url(recording_sid: str, *, extension: str = "wav") -> str:
     )
 
 
-def recording_audio(recording_sid: str) -> requests.Response:
+# What a recording's audio may answer: all of it, the byte range asked for, or "that range
+# is not in the file" (416, with the file's size in Content-Range).
+RECORDING_AUDIO_STATUSES = (200, 206, 416)
+
+
+def recording_audio(recording_sid: str, *, byte_range: str | None = None) -> requests.Response:
     """Open the recording's WAV audio at the carrier (with our account's basic auth), as a
-    stream the caller must close. Raises CarrierError (CallGone when the carrier has none)."""
+    stream the caller must close; `byte_range` is an HTTP `Range` value to pass on (a player
+    seeking). Raises CarrierError (CallGone when the carrier has none)."""
     client()  # the same configuration error as every other request when unset
     try:
         response = requests.get(
             recording_media_url(recording_sid),
             auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            headers={"Range": byte_range} if byte_range else {},
             timeout=REQUEST_TIMEOUT_SECONDS,
             stream=True,
         )
@@ -282,7 +289,7 @@ def recording_audio(recording_sid: str) -> requests.Response:
         raise CallGone(
             f"Twilio has no recording {recording_sid}.", code=20404, status=404, permanent=True
         )
-    if response.status_code != 200:
+    if response.status_code not in RECORDING_AUDIO_STATUSES:
         response.close()
         raise CarrierError(
             f"Twilio answered {response.status_code} for recording {recording_sid}.",
