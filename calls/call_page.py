@@ -206,7 +206,7 @@ def duration_text(call: Call) -> str:
 
 
 def first_audio_in_words(call: Call) -> str:
-    """ "2300 ms sent, 2340 ms played, abandoned (over 2 s)", or "-" before any audio."""
+    """ "2300 ms sent, 2340 ms played, abandoned (over 2 s)", or "—" before any audio."""
     parts = [
         f"{value} ms {what}"
         for value, what in (
@@ -217,18 +217,18 @@ def first_audio_in_words(call: Call) -> str:
     ]
     if call.is_abandoned:
         parts.append("abandoned (no agent audio within 2 s of the answer)")
-    return ", ".join(parts) or "-"
+    return ", ".join(parts) or "—"
 
 
 def latency_in_words(call: Call, kind: str) -> str:
-    """ "p50 420 ms · p90 610 ms · p99 700 ms · worst 700 ms over 3 turns", or "-"."""
+    """ "p50 420 ms · p90 610 ms · p99 700 ms · worst 700 ms over 3 turns", or "—"."""
     latency = call.turn_latency or {}
     return percentiles_in_words(
         latency.get(kind),
         count=latency.get("turns", 0),
         unit="turn",
         keys=("p50", "p90", "p99", "max"),
-        missing="-",
+        missing="—",
     )
 
 

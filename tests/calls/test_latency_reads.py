@@ -148,7 +148,7 @@ def test_the_call_page_in_the_admin_shows_the_latency_in_words(client, ours):
     page = text_of(response)
     assert "p50 800 ms · p90 1200 ms · p99 1200 ms · worst 1200 ms over 2 turns" in page
     assert "First audio 2300 ms sent, abandoned (no agent audio within 2 s of the answer)" in page
-    assert "Turn latency, played -" in page
+    assert "Turn latency, played —" in page
 
 
 def test_the_campaign_page_shows_latency_percentiles_and_the_abandonment_rate(client, ours):
