@@ -24,6 +24,11 @@ told `PORT`, `OPENAI_REALTIME_URL` (the stand-in) and `OPENAI_API_KEY`; `--compa
 gives its media path. The order of servers alternates between repeats, and the medians of
 repeats are printed side by side with their ratios.
 
+The last lines judge the goals (`bench.bridge_report.GOALS`) on the first VoiceOps server's
+medians: at 100 calls p99 ≤ 10 ms each way, speech→clear p99 ≤ 5 ms and CPU per call-second
+at most the first outside bridge's (the stretch: two-thirds of it); at 150 calls p99 ≤ 30 ms
+each way; nothing lost at either.
+
 The machine is shared and has two cores running three busy processes: read the ratios
 (CPU per call, µs per payload) rather than the absolute times, and the latencies as what
 they are on a loaded machine ("machine busy" says how loaded). `--py-spy` samples the
@@ -465,7 +470,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--servers",
-        default="daphne",
+        default="uvicorn",
         help=f"VoiceOps under these ASGI servers, comma-separated ({', '.join(SERVER_COMMANDS)})",
     )
     parser.add_argument(
@@ -521,8 +526,12 @@ def main() -> None:
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    voiceops = [figures for figures in runs if figures.server == servers[0].name]
-    print(bridge_report.verdict(voiceops))
+    outside = [server.name for server in servers if not server.is_voiceops]
+    print(
+        bridge_report.verdict(
+            runs, server=servers[0].name, reference=outside[0] if outside else None
+        )
+    )
     if len(servers) > 1 or arguments.repeats > 1:
         print(bridge_report.comparison(runs, baseline=servers[0].name))
 

@@ -11,8 +11,19 @@ import numpy as np
 
 from bench.bridge_callers import CallerRecords
 
-GOAL_CALLS_PER_CORE = 200
-GOAL_P99_MS = 10.0
+
+@dataclass(frozen=True)
+class Goal:
+    """What one process must do at a number of concurrent calls."""
+
+    p99_ms: float  # added latency, each way
+    clear_p99_ms: float | None = None  # speech_started → clear
+    cpu_share_of_reference: float | None = None  # CPU per call-second ÷ the reference's
+
+
+GOALS = {100: Goal(p99_ms=10.0, clear_p99_ms=5.0, cpu_share_of_reference=1.0), 150: Goal(30.0)}
+# Beyond the goal: this share of the reference bridge's CPU per call-second.
+STRETCH_CPU_SHARE = 2 / 3
 # A `clear` more than this long after a `speech_started` answers something else.
 BARGE_IN_MATCH_SECONDS = 2.0
 # A median hop this slow is a queue, not a relay.
@@ -229,37 +240,63 @@ def details(figures: Figures) -> str:
     return "\n".join(lines)
 
 
-def verdict(runs: list[Figures]) -> str:
-    """The goal line, judged on the largest run the server kept up with (past that, its CPU per
-    call reads low and its latency is queueing)."""
-    kept_up = [figures for figures in runs if not figures.has_fallen_behind]
-    judged = max(kept_up or runs[:1], key=lambda figures: figures.streamed)
-    shortfalls = []
-    if judged.calls_per_core < GOAL_CALLS_PER_CORE:
-        shortfalls.append(
-            f"{judged.calls_per_core:.0f} calls per core "
-            f"({GOAL_CALLS_PER_CORE / judged.calls_per_core:.1f}x short)"
+def verdict(runs: list[Figures], *, server: str, reference: str | None) -> str:
+    """One line per number of calls that has a goal (`GOALS`), judged on the medians of
+    `server`'s repeats; its CPU is compared with `reference` (the first outside bridge) run
+    in the same sweep. Without a reference the CPU part of a goal is not judged."""
+    lines = []
+    for count, goal in sorted(GOALS.items()):
+        mine = [figures for figures in runs if figures.server == server and figures.calls == count]
+        if not mine:
+            continue
+        theirs = [f for f in runs if f.server == reference and f.calls == count]
+        shortfalls = []
+        held = []
+        for label, read in (
+            ("carrier→model", lambda figures: _p(figures.to_model_ms, 99)),
+            ("model→carrier", lambda figures: _p(figures.to_carrier_ms, 99)),
+        ):
+            p99 = _median(mine, read)
+            (held if p99 <= goal.p99_ms else shortfalls).append(f"{label} p99 {p99:.1f} ms")
+        if goal.clear_p99_ms is not None:
+            p99 = _median(mine, lambda figures: _p(figures.barge_in_ms, 99))
+            (held if p99 <= goal.clear_p99_ms else shortfalls).append(
+                f"speech→clear p99 {p99:.1f} ms"
+            )
+        lost = sum(figures.frames_lost + figures.audio_lost for figures in mine)
+        (shortfalls if lost else held).append(f"{lost} payloads lost")
+        unanswered = sum(max(f.barge_ins - len(f.barge_in_ms), 0) for f in mine)
+        if unanswered:
+            shortfalls.append(f"{unanswered} barge-ins without clear")
+        stretch = ""
+        if goal.cpu_share_of_reference is not None and theirs:
+            share = _median(mine, _cpu) / _median(theirs, _cpu)
+            text = f"CPU per call-second {share:.2f}x {reference}'s"
+            (held if share <= goal.cpu_share_of_reference else shortfalls).append(text)
+            stretch = f"; stretch ({STRETCH_CPU_SHARE:.2f}x {reference}'s CPU) " + (
+                "met" if share <= STRETCH_CPU_SHARE else "not met"
+            )
+        goal_text = f"p99 ≤ {goal.p99_ms:.0f} ms both ways" + (
+            f", speech→clear p99 ≤ {goal.clear_p99_ms:.0f} ms" if goal.clear_p99_ms else ""
         )
-    for label, values in (
-        ("carrier→model", judged.to_model_ms),
-        ("model→carrier", judged.to_carrier_ms),
-    ):
-        p99 = float(np.percentile(values, 99)) if len(values) else float("inf")
-        if p99 >= GOAL_P99_MS:
-            shortfalls.append(f"{label} p99 {p99:.1f} ms")
-    lost = judged.frames_lost + judged.audio_lost
-    if lost:
-        shortfalls.append(f"{lost} payloads lost")
-    fallen = sorted(figures.streamed for figures in runs if figures.has_fallen_behind)
-    if fallen:
-        shortfalls.append(f"the server fell behind at {fallen[0]} calls")
-    goal = (
-        f"goal: ≥{GOAL_CALLS_PER_CORE} calls per core, p99 added latency <{GOAL_P99_MS:.0f} ms "
-        f"both ways, no frame lost"
-    )
-    if not shortfalls:
-        return f"MET at {judged.streamed} calls: {goal}"
-    return f"NOT MET at {judged.streamed} calls ({goal}): " + "; ".join(shortfalls)
+        if goal.cpu_share_of_reference is not None:
+            goal_text += ", CPU per call at most the reference's"
+        goal_text += ", nothing lost"
+        if shortfalls:
+            lines.append(
+                f"NOT MET at {count} calls ({goal_text}): " + "; ".join(shortfalls) + stretch
+            )
+        else:
+            lines.append(f"MET at {count} calls ({goal_text}): " + "; ".join(held) + stretch)
+    return "\n".join(lines)
+
+
+def _cpu(figures: Figures) -> float:
+    return figures.cpu_ms_per_call_second
+
+
+def _median(runs: list[Figures], read) -> float:
+    return float(np.median([read(figures) for figures in runs]))
 
 
 def _p(values_ms: np.ndarray, q: float) -> float:
