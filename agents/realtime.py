@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from agents.audio_frames import TextFrameWriter
+
 logger = logging.getLogger(__name__)
 
 OPEN_TIMEOUT_SECONDS = 5
@@ -133,6 +135,7 @@ class RealtimeSession:
 
     def __init__(self, websocket: ClientConnection):
         self._websocket = websocket
+        self._audio_frames = TextFrameWriter(websocket)
 
     @classmethod
     async def open(cls, *, base_url: str, api_key: str, model: str) -> "RealtimeSession":
@@ -174,8 +177,11 @@ class RealtimeSession:
         await self._send({"type": "session.update", "session": settings.to_wire()})
 
     async def append_audio(self, payload: str) -> None:
-        # Base64 has no characters JSON must escape; skipping json.dumps matters at 50 Hz.
-        await self._send_raw('{"type":"input_audio_buffer.append","audio":"' + payload + '"}')
+        # Base64 has no characters JSON must escape; skipping json.dumps matters at 50 Hz,
+        # and so does skipping `Connection.send` while the socket is open (audio_frames).
+        text = '{"type":"input_audio_buffer.append","audio":"' + payload + '"}'
+        if not self._audio_frames.try_write(text):
+            await self._send_raw(text)
 
     async def create_response(self, *, instructions: str | None = None) -> None:
         event: dict = {"type": "response.create"}
