@@ -341,8 +341,7 @@ def comparison(runs: list[Figures], *, baseline: str) -> str:
                         continue
                     other = medians[server][index]
                     mine = medians[baseline][index]
-                    ratio = mine / other if other else float("nan")
-                    ratios.append(f"{ratio:.2f}x {server}")
+                    ratios.append(f"{mine / other:.2f}x {server}" if other else f"— {server}")
             lines.append(f"    {label:<{width}}{values}   " + ", ".join(ratios))
         spreads = {
             server: [
