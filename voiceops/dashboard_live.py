@@ -25,6 +25,7 @@ def dashboard_live_calls_view(request):
         {
             "calls": [live_call_row(call) for call in live_calls(tenant_of(request))],
             "can_end_calls": can_end_calls(request),
+            "show_campaign": True,
             "next": reverse("admin:index"),
         },
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import CallStatus
@@ -114,6 +115,24 @@ def test_the_refetched_tables_hold_only_the_organisations_calls(busy_day):
     assert live_calls.count("data-end-call=") == 1  # not the other organisation's call
     assert "Bob Failed" in failed
     assert "Eve Elsewhere" not in failed
+
+
+def test_the_dashboard_names_each_live_calls_campaign_and_a_campaign_page_does_not_repeat_it(
+    busy_day,
+):
+    campaign, _live = busy_day
+    operator = signed_in("operator")
+
+    dashboard = text_of(operator.get("/admin/dashboard/live-calls/"))
+    on_campaign_page = text_of(
+        operator.get(reverse("admin:campaigns_campaign_live_calls", args=[campaign.pk]))
+    )
+
+    assert "Campaign" in dashboard
+    assert "Flu shots" in dashboard
+    assert "Ada Live" in on_campaign_page
+    assert "Campaign" not in on_campaign_page
+    assert "Flu shots" not in on_campaign_page
 
 
 def test_there_is_no_view_site_link_to_a_missing_site(busy_day):
