@@ -55,7 +55,7 @@ def test_it_shows_counts_outcomes_and_progress_in_words(campaign):
     assert "Confirmed 1" in page
     assert "Asked to reschedule 1" in page
     assert "reschedule_requested" not in page
-    assert "1 call(s) in progress" in page
+    assert "Calls in progress: 1" in page
 
 
 def test_it_shows_spend_against_the_budget_to_finance_only(campaign):
