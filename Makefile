@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-faults lint format bench clean
+.PHONY: demo test test-suite test-faults lint format bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 demo: $(VENV)/.runtime
 	$(PY) -m voiceops.demo
 
+# The main suite runs in TEST_WORKERS pytest-xdist workers, each with a test database and a
+# Redis database of its own (tests/environment.py). The fault suite shares nothing with it
+# (see test-faults), so it runs beside it; each one's output is printed when it ends.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev lint
-	$(PY) -m pytest
-	$(MAKE) test-faults
+	$(MAKE) --jobs=2 --output-sync=target test-suite test-faults
+
+test-suite: $(VENV)/.dev
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # The fault suite stops and restarts PostgreSQL and Redis, so it starts private servers of
 # its own (tests/faults/services.py) in a second pytest run.

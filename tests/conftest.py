@@ -22,6 +22,14 @@ MODEL_API_KEY = "sk-sandbox-test"
 collect_ignore = [] if os.environ.get("VOICEOPS_PRIVATE_SERVICES") else ["faults"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing():
+    """Passwords hashed with few iterations in this process (tests/hashers.py): no test is
+    about the hash's cost, and at production's it was a large share of the suite's CPU."""
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.QuickPBKDF2PasswordHasher"]):
+        yield
+
+
 def pytest_collection_modifyitems(items):
     """Integration tests run last: once the stack's processes are up, their beat and worker
     act on whatever the database holds, so no other test may share the database with them."""

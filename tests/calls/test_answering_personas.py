@@ -39,7 +39,12 @@ def run_campaign(stack):
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
 
     def all_priced_and_analysed():
-        calls = list(Call.objects.filter(target__campaign=campaign, priced_at__isnull=False))
+        # Settled too: the worker settles a target and prices its call in two tasks.
+        calls = list(
+            Call.objects.filter(
+                target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
+            )
+        )
         if (
             len(calls) < len(PERSONAS)
             or calls_awaiting_analysis().filter(pk__in=[call.pk for call in calls]).exists()

@@ -17,7 +17,13 @@ pytestmark = [
 
 
 def finished_calls(campaign, count):
-    calls = list(Call.objects.filter(target__campaign=campaign, priced_at__isnull=False))
+    """The campaign's calls once `count` of them are priced and have settled their targets:
+    the worker prices a call and settles its target in two tasks, in either order."""
+    calls = list(
+        Call.objects.filter(
+            target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
+        )
+    )
     return calls if len(calls) >= count else None
 
 
