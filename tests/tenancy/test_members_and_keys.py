@@ -282,6 +282,18 @@ def test_the_commands_refuse_unknown_names_clearly(db):
         run("createorganization", "Lakeside Vets", "--time-zone", "America/Chicago")
 
 
+# Signing in
+
+
+def test_signing_in_at_the_login_page_itself_lands_on_the_dashboard(client, db):
+    member_of("operator", "olivia")
+    signed_in = client.post(
+        reverse("admin:login"), {"username": "olivia", "password": "pw-operator-123-long"}
+    )
+    assert (signed_in.status_code, signed_in["Location"]) == (302, reverse("admin:index"))
+    assert client.get(signed_in["Location"]).status_code == 200
+
+
 # Lockout
 
 
