@@ -69,7 +69,8 @@ def call_transition(
 ) -> TransitionResult:
     """Move the call to `to` atomically, stamp the phase time and record a CallEvent.
 
-    Idempotent: a repeat of the current state changes nothing and records nothing.
+    Idempotent: a repeat of the current state changes nothing and records nothing. Reaching
+    a final status enqueues the call's follow-ups (settle, price) once the change commits.
     Raises IllegalTransition for a move the table does not allow. `fields` are written with
     the transition (for example `carrier_sid` or `answered_by`).
     """
@@ -102,4 +103,10 @@ def call_transition(
                 payload=call_completed_payload(call),
                 at=at,
             )
+            # Every way a call ends (the carrier's callback, a refused or interrupted dial,
+            # a canceled campaign, the sweeper) settles and prices it now, not when the
+            # reconciler notices minutes later. Imported here: followups reads TERMINAL.
+            from calls.followups import call_finished
+
+            transaction.on_commit(lambda: call_finished(call_id))
     return TransitionResult(call=call, changed=True)

@@ -25,7 +25,7 @@ from calls.dialing import (
     calls_dial_interrupted_close,
     calls_dial_reclaimable,
 )
-from calls.followups import GRACE, call_finished, followups_reconcile
+from calls.followups import GRACE, followups_reconcile
 from calls.models import Call, CallEvent, CallStatus
 from calls.outcomes import call_settle_target
 from calls.retention import retention_apply
@@ -247,16 +247,13 @@ def _close(call: Call, *, to: str, duration: int | None, reason: str) -> None:
             Call.objects.filter(pk=call.pk).update(duration_seconds=duration)
         fields = {"hangup_reason": reason} if reason else {}
         try:
-            result = call_transition(
+            call_transition(
                 call_id=call.pk, to=to, at=timezone.now(), data={"via": "sweeper"}, **fields
             )
         except IllegalTransition as error:
             CallEvent.objects.create(
                 call=call, at=timezone.now(), kind="sweeper", data={"detail": str(error)}
             )
-            return
-        if result.changed and to in TERMINAL:
-            transaction.on_commit(lambda: call_finished(call.pk))
 
 
 @shared_task(time_limit=300, soft_time_limit=280)

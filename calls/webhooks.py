@@ -28,7 +28,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from calls.capacity import OVER_CAPACITY, account_lock, carrier_account_of, inbound_line_free
-from calls.followups import call_finished
 from calls.media_tokens import media_token_issue
 from calls.models import Call, CallEvent, CallStatus, PhoneNumber, Recording
 from calls.public_urls import media_stream_url, public_url
@@ -127,7 +126,6 @@ def status(request, call_id: int | None = None):
         sequence = None
     if not sid or carrier_status is None:
         return HttpResponse(status=204)
-    finished = False
     with transaction.atomic():
         calls = Call.objects.select_for_update()
         if call_id is None:
@@ -158,19 +156,16 @@ def status(request, call_id: int | None = None):
             fields["duration_seconds"] = int(form["CallDuration"])
         Call.objects.filter(pk=call.pk).update(**fields)
         try:
-            result = call_transition(
+            call_transition(
                 call_id=call.pk,
                 to=carrier_status,
                 at=timezone.now(),
                 data={"sequence": sequence, "carrier_status": form.get("CallStatus")},
             )
-            finished = result.changed and carrier_status in TERMINAL
         except IllegalTransition as error:
             CallEvent.objects.create(
                 call=call, at=timezone.now(), kind="stale_callback", data={"detail": str(error)}
             )
-        if finished:
-            transaction.on_commit(lambda: call_finished(call.pk))
     return HttpResponse(status=204)
 
 
@@ -267,7 +262,6 @@ def _turn_away(call: Call, *, account, at) -> None:
         hangup_reason=OVER_CAPACITY,
         outcome=OVER_CAPACITY,
     )
-    transaction.on_commit(lambda: call_finished(call.pk))
 
 
 def _recording_started_at(form):

@@ -1,8 +1,13 @@
 """The dial claim: one lease for first deliveries, retries, duplicates and the reclaimer, so
 a call is placed once, and a call left by a dead worker is claimed again soon."""
 
+import base64
+import json
+
 import pytest
+import redis
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from calls.dialing import (
@@ -20,6 +25,19 @@ from campaigns.models import Target
 from tests.factories import TUESDAY_AFTERNOON, booked_call
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def enqueued_for(call_id: int) -> set[str]:
+    """The tasks waiting in the broker's queues with this call's id as their argument."""
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    tasks = set()
+    for queue in ("default", "postcall"):
+        for raw in broker.lrange(queue, 0, -1):
+            message = json.loads(raw)
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            if args == [call_id]:
+                tasks.add(message["headers"]["task"])
+    return tasks
 
 
 def test_it_places_nothing_on_a_retry_delivery_while_the_first_delivery_holds_the_call(
@@ -80,6 +98,9 @@ def test_it_fails_a_call_sent_without_a_sid_and_never_sends_it_again(carrier_set
     assert target.status == Target.Status.PENDING
     assert target.next_attempt_at > call.ended_at
     assert carrier_settings.calls_to(call.to_number) == []
+    # Priced (its budget reservation released) and settled now, not when the reconciler
+    # notices minutes later.
+    assert {"calls.tasks.price_call", "calls.tasks.settle_target"} <= enqueued_for(call.pk)
 
 
 def test_it_never_gives_up_on_a_call_a_live_worker_holds(carrier_settings):
