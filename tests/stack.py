@@ -22,6 +22,25 @@ ROOT = Path(__file__).resolve().parent.parent
 LAWFUL_INSTANT = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
 
 
+def finished_calls(campaign, count: int, *, analysed: bool = False) -> list | None:
+    """The campaign's calls once `count` of them are priced and have settled their targets
+    (the worker prices a call and settles its target in two tasks, in either order) and, with
+    `analysed`, none of those still awaits its analysis; None until then (for `wait_until`)."""
+    from calls.analysis import calls_awaiting_analysis
+    from calls.models import Call
+
+    calls = list(
+        Call.objects.filter(
+            target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
+        )
+    )
+    if len(calls) < count:
+        return None
+    if analysed and calls_awaiting_analysis().filter(pk__in=[call.pk for call in calls]).exists():
+        return None
+    return calls
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

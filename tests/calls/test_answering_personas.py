@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 
 from agents.models import Agent
-from calls.analysis import calls_awaiting_analysis
 from calls.models import Call
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Target
 from sandbox import speech
 from tests.factories import reminder_campaign
+from tests.stack import finished_calls
 from tests.wait import wait_until
 
 pytestmark = [
@@ -39,16 +39,7 @@ def run_campaign(stack):
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
 
     def all_priced_and_analysed():
-        # Settled too: the worker settles a target and prices its call in two tasks.
-        calls = list(
-            Call.objects.filter(
-                target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
-            )
-        )
-        if (
-            len(calls) < len(PERSONAS)
-            or calls_awaiting_analysis().filter(pk__in=[call.pk for call in calls]).exists()
-        ):
+        if finished_calls(campaign, len(PERSONAS), analysed=True) is None:
             return None
         return list(Call.objects.filter(target__campaign=campaign).select_related("target"))
 

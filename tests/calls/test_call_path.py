@@ -4,27 +4,17 @@ status callbacks reach the web process, targets are retried or closed, calls are
 import pytest
 from django.utils import timezone
 
-from calls.models import Call, CallStatus
+from calls.models import CallStatus
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Campaign, Target
 from tests.factories import reminder_campaign
+from tests.stack import finished_calls
 from tests.wait import wait_until
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def finished_calls(campaign, count):
-    """The campaign's calls once `count` of them are priced and have settled their targets:
-    the worker prices a call and settles its target in two tasks, in either order."""
-    calls = list(
-        Call.objects.filter(
-            target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
-        )
-    )
-    return calls if len(calls) >= count else None
 
 
 def test_unreached_people_are_retried_under_the_campaign_policy(stack, carrier, lawful_clock):

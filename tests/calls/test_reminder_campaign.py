@@ -7,13 +7,13 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from calls.analysis import calls_awaiting_analysis
 from calls.models import Call, CallStatus, CostEntry
 from calls.tasks import analyze_call
 from campaigns.lifecycle import campaign_launch
 from campaigns.models import Consent, Suppression, Target
 from campaigns.scheduling import campaign_tick
 from tests.factories import CampaignFactory, TargetFactory, reminder_campaign
+from tests.stack import finished_calls
 from tests.wait import wait_until
 
 pytestmark = [
@@ -53,16 +53,7 @@ def run_campaign_of_every_persona(stack):
     campaign_launch(campaign_id=campaign.pk, user_id=None, at=timezone.now())
 
     def all_priced_and_analysed():
-        # Settled too: the worker settles a target and prices its call in two tasks.
-        calls = list(
-            Call.objects.filter(
-                target__campaign=campaign, priced_at__isnull=False, settled_at__isnull=False
-            )
-        )
-        if (
-            len(calls) < len(PERSONAS)
-            or calls_awaiting_analysis().filter(pk__in=[call.pk for call in calls]).exists()
-        ):
+        if finished_calls(campaign, len(PERSONAS), analysed=True) is None:
             return None
         return list(Call.objects.filter(target__campaign=campaign))
 

@@ -27,13 +27,18 @@ def operator_with_campaign():
     return session_cookie(user), campaign
 
 
+def progress_socket(campaign, cookie: bytes | None = None) -> WebsocketCommunicator:
+    """The campaign's progress socket as a browser on localhost opens it (signed in with
+    `cookie`, or anonymous)."""
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, f"/ws/campaigns/{campaign.pk}/", headers=headers)
+
+
 async def test_it_sends_the_progress_of_a_campaign_to_an_operator():
     cookie, campaign = await operator_with_campaign()
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/campaigns/{campaign.pk}/",
-        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
-    )
+    communicator = progress_socket(campaign, cookie)
     try:
         connected, _ = await communicator.connect()
         assert connected
@@ -55,11 +60,7 @@ async def test_it_sends_the_progress_of_a_campaign_to_an_operator():
 
 async def test_it_refuses_an_anonymous_visitor():
     _, campaign = await operator_with_campaign()
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/campaigns/{campaign.pk}/",
-        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")],
-    )
+    communicator = progress_socket(campaign)
     try:
         connected, code = await communicator.connect()
         assert not connected
@@ -77,11 +78,7 @@ def operator_of_another_organisation():
 async def test_it_answers_4404_to_a_member_of_another_organisation():
     _, campaign = await operator_with_campaign()
     cookie = await operator_of_another_organisation()
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/campaigns/{campaign.pk}/",
-        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
-    )
+    communicator = progress_socket(campaign, cookie)
     try:
         connected, code = await communicator.connect()
         assert not connected
@@ -120,11 +117,7 @@ def a_call_ends_with_latency_measured(campaign):
 
 async def test_the_push_carries_the_campaigns_latency_and_abandonment():
     cookie, campaign = await operator_with_campaign()
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/campaigns/{campaign.pk}/",
-        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)],
-    )
+    communicator = progress_socket(campaign, cookie)
     try:
         connected, _ = await communicator.connect()
         assert connected
