@@ -214,17 +214,20 @@ def _carrier_refused(call: Call, error: twilio.CarrierError) -> DialResult:
         Call.objects.filter(pk=call.pk).update(dial_requested_at=None)
         CallEvent.objects.create(call=call, at=now, kind="carrier_retry", data=data)
         raise DialLater("carrier_unavailable", seconds=5.0) from error
-    reason = (
-        "carrier_timeout"
-        if error.maybe_placed
-        else f"carrier_rejected_{error.code or error.status}"
-    )
+    if error.maybe_placed:
+        # The carrier may have placed the call and be ringing the number now: the call stays
+        # dialing with its request recorded, and the reclaimer asks the carrier which
+        # (`calls_dial_interrupted_resolve`), rather than failing a call that may be live.
+        CallEvent.objects.create(call=call, at=now, kind="carrier_timeout", data=data)
+        log.warning("Call %s: no answer from the carrier; it will be asked: %s", call.pk, error)
+        return DialResult(call.pk, placed=False, reason="carrier_timeout")
+    reason = f"carrier_rejected_{error.code or error.status}"
     call_transition(call_id=call.pk, to=CallStatus.FAILED, at=now, data=data, hangup_reason=reason)
     target_after_refusal(
         target_id=call.target_id,
         reason=reason,
-        # A number the carrier will never reach closes the target; an ambiguous timeout
-        # retries later under the campaign's policy for failed calls.
+        # A number the carrier will never reach closes the target; another refusal retries
+        # later under the campaign's policy for failed calls.
         verdict="deny" if error.permanent else "retry",
         at=now,
     )
@@ -246,10 +249,18 @@ def _refuse(call: Call, *, reason: str, verdict: str, retry_at: datetime | None)
     )
 
 
-# After the request was recorded, how long a call may stay without a SID before it counts
-# as interrupted: the request's own timeout plus time for the carrier's first callback,
+# After the request was recorded, how long a call may stay without a SID before the carrier
+# is asked about it: the request's own timeout plus time for the carrier's first callback,
 # which carries the SID if the carrier placed the call.
 REQUEST_GRACE = timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS + 20)
+# How far apart the carrier's clock and ours may be when its record of a call is matched to
+# our request (both are kept by NTP).
+CARRIER_CLOCK_SKEW = timedelta(minutes=1)
+# How long the carrier may stay unreachable for that question before the call is failed as
+# interrupted (its target then retries under the campaign's policy).
+LOOKUP_DEADLINE = timedelta(minutes=10)
+# Calls asked about per reclaimer beat: each question is one request to the carrier.
+LOOKUPS_PER_BEAT = 20
 
 
 def calls_dial_reclaimable(*, at: datetime) -> list[int]:
@@ -277,21 +288,98 @@ def calls_dial_reclaimable(*, at: datetime) -> list[int]:
     return sorted([*dead_claims.values_list("pk", flat=True), *stalled_ids])
 
 
-def calls_dial_interrupted_close(*, at: datetime) -> list[int]:
-    """Fail the calls whose carrier request was sent but that never got a SID: the worker
-    died mid-request, or the carrier never placed them. They are not sent again (the carrier
-    may have placed them); their targets retry under the campaign's policy. Each call is
-    re-checked under its row lock, so a SID arriving meanwhile wins."""
-    closed = []
+@dataclass(frozen=True)
+class InterruptedDials:
+    """What the carrier's record said of requests whose answer never came."""
+
+    redial: list[int]  # the carrier never received the request: the call is dialed again
+    adopted: list[int]  # the carrier placed the call: its SID is now the call's
+    closed: list[int]  # the carrier could not be asked for too long: the call failed
+
+
+def calls_dial_interrupted_resolve(*, at: datetime) -> InterruptedDials:
+    """Settle the calls whose carrier request was sent but that never got a SID: the worker
+    died mid-request, or the carrier's answer was lost. The carrier's own list of calls from
+    the caller ID to the number says which. A call the carrier placed takes its SID and goes
+    on; one it never received is released for `dial` to claim again (the reclaimer enqueues
+    it), so a number is neither dialed twice nor skipped. While the carrier cannot be asked,
+    the call waits, up to `LOOKUP_DEADLINE`; then it fails as `dial_interrupted`."""
+    resolved = InterruptedDials(redial=[], adopted=[], closed=[])
     candidates = Call.objects.filter(
         status=CallStatus.DIALING,
         carrier_sid__isnull=True,
         dial_requested_at__lte=at - REQUEST_GRACE,
-    ).values_list("pk", flat=True)
-    for call_id in candidates:
-        if call_dial_give_up(call_id=call_id, reason="dial_interrupted", at=at):
-            closed.append(call_id)
-    return closed
+    ).order_by("dial_requested_at")[:LOOKUPS_PER_BEAT]
+    carrier_down = False
+    for call in candidates:
+        placed = None
+        if not carrier_down:
+            try:
+                placed = twilio.calls_between(to=call.to_number, from_=call.from_number)
+            except twilio.CarrierError as error:
+                log.warning("Could not ask the carrier about call %s: %s", call.pk, error)
+                carrier_down = True  # the next questions this beat would fail the same way
+        if placed is None:
+            if call.dial_requested_at <= at - LOOKUP_DEADLINE and call_dial_give_up(
+                call_id=call.pk, reason="dial_interrupted", at=at
+            ):
+                resolved.closed.append(call.pk)
+            continue
+        verdict = _interrupted_settle(call, placed, at=at)
+        if verdict == "adopted":
+            resolved.adopted.append(call.pk)
+        elif verdict == "redial":
+            resolved.redial.append(call.pk)
+    return resolved
+
+
+def _interrupted_settle(call: Call, placed: list[twilio.CarrierCall], *, at: datetime) -> str:
+    """Apply the carrier's list of calls to the number to one interrupted request, under the
+    call's row lock: a SID that arrived by callback meanwhile wins."""
+    requested = call.dial_requested_at
+    earliest = requested - CARRIER_CLOCK_SKEW
+    latest = requested + timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS) + CARRIER_CLOCK_SKEW
+    # Ours is a call created while the request was under way, and not already another call's
+    # (an earlier attempt, or another campaign's call to the same number). Undated counts as
+    # ours: the safe mistake is to adopt, never to dial twice.
+    recent = [
+        found
+        for found in placed
+        if found.created_at is None or earliest <= found.created_at <= latest
+    ]
+    with transaction.atomic():
+        locked = Call.objects.select_for_update().get(pk=call.pk)
+        if (
+            locked.status != CallStatus.DIALING
+            or locked.carrier_sid
+            or locked.dial_requested_at != requested
+        ):
+            return "moved on"
+        known = set(
+            Call.objects.filter(carrier_sid__in=[found.sid for found in recent]).values_list(
+                "carrier_sid", flat=True
+            )
+        )
+        unclaimed = [found for found in recent if found.sid not in known]
+        if unclaimed:
+            sid = unclaimed[-1].sid  # the oldest: the carrier lists newest first
+            call_transition(
+                call_id=call.pk,
+                to=CallStatus.INITIATED,
+                at=at,
+                data={"sid": sid, "via": "carrier lookup"},
+                carrier_sid=sid,
+            )
+            return "adopted"
+        # An expired lease and no request: `calls_dial_reclaimable` hands it to `dial`.
+        Call.objects.filter(pk=call.pk).update(dial_requested_at=None, dial_lease_until=at)
+        CallEvent.objects.create(
+            call=locked,
+            at=at,
+            kind="dial_not_received",
+            data={"requested_at": requested.isoformat()},
+        )
+        return "redial"
 
 
 def call_dial_give_up(*, call_id: int, reason: str, at: datetime) -> bool:

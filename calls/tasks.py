@@ -22,7 +22,7 @@ from calls.dialing import (
     DialLater,
     call_dial,
     call_dial_give_up,
-    calls_dial_interrupted_close,
+    calls_dial_interrupted_resolve,
     calls_dial_reclaimable,
 )
 from calls.followups import GRACE, followups_reconcile
@@ -65,15 +65,20 @@ def dial(self, call_id: int) -> dict:
 
 @shared_task(time_limit=30, soft_time_limit=20)
 def reclaim_dials() -> dict:
-    """Beat, every few seconds: dial again the calls whose worker died before sending them
-    (their lease expired), and fail those whose request was sent but never answered with a
-    SID. Enqueuing twice is harmless: each `dial` goes through the claim."""
+    """Beat, every few seconds: ask the carrier about the calls whose request was sent but
+    never answered with a SID (it placed them, or it never received them and they are
+    dialed again), then dial again the calls whose worker died before sending them (their
+    lease expired). Enqueuing twice is harmless: each `dial` goes through the claim."""
     now = timezone.now()
+    interrupted = calls_dial_interrupted_resolve(at=now)
     redial = calls_dial_reclaimable(at=now)
     for call_id in redial:
         dial.apply_async(args=[call_id], queue="dial")
-    closed = calls_dial_interrupted_close(at=now)
-    return {"redialed": len(redial), "closed": len(closed)}
+    return {
+        "redialed": len(redial),
+        "adopted": len(interrupted.adopted),
+        "closed": len(interrupted.closed),
+    }
 
 
 @shared_task(bind=True, max_retries=OUTAGE_MAX_RETRIES, time_limit=30, soft_time_limit=20)

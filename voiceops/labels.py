@@ -278,6 +278,8 @@ def event_text(kind: str, data: dict, *, from_status: str = "", to_status: str =
         text = f"{before} → {call_status_label(to_status)}"
         if data.get("reason"):
             text += f" ({_in_sentence(ending_label(data['reason']))})"
+        elif data.get("via") == "carrier lookup":
+            text += " (found in the carrier's call list)"
         return text
     if kind == "machine_detection":
         return f"Answered by: {_in_sentence(answered_by_label(data.get('answered_by')))}"
@@ -312,6 +314,10 @@ def event_text(kind: str, data: dict, *, from_status: str = "", to_status: str =
         return "A worker took over dialling the call"
     if kind == "carrier_retry":
         return "The carrier was unavailable; the dial will be retried"
+    if kind == "carrier_timeout":
+        return "The carrier did not answer the dial request; it will be asked whether it placed the call"
+    if kind == "dial_not_received":
+        return "The carrier never received the dial request; the call will be dialled again"
     if kind == "stale_callback":
         return "A late carrier update was ignored"
     if kind == "sweeper":

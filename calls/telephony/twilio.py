@@ -6,6 +6,7 @@ permanent (the same request can never succeed) or worth retrying.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -81,6 +82,7 @@ class CarrierCall:
     status: str
     answered_by: str | None
     duration: int | None
+    created_at: datetime | None = None
 
 
 def _classify(error: TwilioRestException) -> CarrierError:
@@ -144,6 +146,7 @@ def _carrier_call(instance) -> CarrierCall:
         status=instance.status,
         answered_by=instance.answered_by,
         duration=duration,
+        created_at=instance.date_created,
     )
 
 
@@ -205,6 +208,17 @@ def create_call(
 
 def fetch_call(sid: str) -> CarrierCall:
     return _request(lambda: _carrier_call(client().calls(sid).fetch()))
+
+
+def calls_between(*, to: str, from_: str, limit: int = 20) -> list[CarrierCall]:
+    """The carrier's newest calls from `from_` to `to`, newest first: how to learn whether a
+    request whose answer was lost placed a call. Raises CarrierError."""
+    return _request(
+        lambda: [
+            _carrier_call(instance)
+            for instance in client().calls.list(to=to, from_=from_, limit=limit)
+        ]
+    )
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,22 @@
 """The dial claim: one lease for first deliveries, retries, duplicates and the reclaimer, so
 a call is placed once, and a call left by a dead worker is claimed again soon."""
 
-import base64
-import json
-
 import pytest
-import redis
 import time_machine
-from django.conf import settings
 from django.utils import timezone
 
 from calls.dialing import (
     DIAL_LEASE,
-    REQUEST_GRACE,
     call_claim,
     call_dial,
     call_dial_give_up,
-    calls_dial_interrupted_close,
     calls_dial_reclaimable,
 )
-from calls.models import Call, CallStatus
+from calls.models import CallStatus
 from calls.tasks import dial
-from campaigns.models import Target
 from tests.factories import TUESDAY_AFTERNOON, booked_call
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def enqueued_for(call_id: int) -> set[str]:
-    """The tasks waiting in the broker's queues with this call's id as their argument."""
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    tasks = set()
-    for queue in ("default", "postcall"):
-        for raw in broker.lrange(queue, 0, -1):
-            message = json.loads(raw)
-            args = json.loads(base64.b64decode(message["body"]))[0]
-            if args == [call_id]:
-                tasks.add(message["headers"]["task"])
-    return tasks
 
 
 def test_it_places_nothing_on_a_retry_delivery_while_the_first_delivery_holds_the_call(
@@ -76,31 +55,6 @@ def test_it_dials_again_a_call_whose_worker_died_before_sending_once_the_lease_e
     assert placed.placed
     assert call.status == CallStatus.INITIATED
     assert len(carrier_settings.calls_to(call.to_number)) == 1
-
-
-def test_it_fails_a_call_sent_without_a_sid_and_never_sends_it_again(carrier_settings):
-    with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
-        call = booked_call()
-        call_claim(call_id=call.pk, at=timezone.now())
-        # The worker recorded the request, then died before the carrier answered.
-        Call.objects.filter(pk=call.pk).update(dial_requested_at=timezone.now())
-
-        clock.shift(DIAL_LEASE.total_seconds() + 1)
-        assert calls_dial_reclaimable(at=timezone.now()) == []
-        assert call_dial(call_id=call.pk).placed is False
-        clock.shift(REQUEST_GRACE.total_seconds())
-        closed = calls_dial_interrupted_close(at=timezone.now())
-
-    call.refresh_from_db()
-    target = Target.objects.get(pk=call.target_id)
-    assert closed == [call.pk]
-    assert (call.status, call.hangup_reason) == (CallStatus.FAILED, "dial_interrupted")
-    assert target.status == Target.Status.PENDING
-    assert target.next_attempt_at > call.ended_at
-    assert carrier_settings.calls_to(call.to_number) == []
-    # Priced (its budget reservation released) and settled now, not when the reconciler
-    # notices minutes later.
-    assert {"calls.tasks.price_call", "calls.tasks.settle_target"} <= enqueued_for(call.pk)
 
 
 def test_it_never_gives_up_on_a_call_a_live_worker_holds(carrier_settings):
