@@ -254,8 +254,9 @@ def _refuse(call: Call, *, reason: str, verdict: str, retry_at: datetime | None)
 # which carries the SID if the carrier placed the call.
 REQUEST_GRACE = timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS + 20)
 # How far apart the carrier's clock and ours may be when its record of a call is matched to
-# our request (both are kept by NTP).
-CARRIER_CLOCK_SKEW = timedelta(minutes=1)
+# our request: the carrier's times are whole seconds, and both clocks are kept by NTP. Wider
+# would risk taking an earlier call to the number (from outside VoiceOps) for ours.
+CARRIER_CLOCK_SKEW = timedelta(seconds=10)
 # How long the carrier may stay unreachable for that question before the call is failed as
 # interrupted (its target then retries under the campaign's policy).
 LOOKUP_DEADLINE = timedelta(minutes=10)

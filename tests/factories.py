@@ -150,9 +150,10 @@ def persona_number(persona: str, index: int = 0) -> str:
     return f"+1{area}555{index % 100:02d}{digits}"
 
 
-def reminder_campaign(personas, *, tools=None, **campaign_fields) -> Campaign:
+def reminder_campaign(personas, *, tools=None, first_index=0, **campaign_fields) -> Campaign:
     """An organisation calling from the sandbox's number, a reminder agent, and one consented
-    contact per persona, targeted by a draft campaign."""
+    contact per persona, targeted by a draft campaign. The contacts' numbers are
+    `persona_number(persona, index)` from `first_index` on."""
     from agents.models import default_tools
 
     organization = OrganizationFactory(name="Bayview Dental", callback_number="+12025550143")
@@ -171,7 +172,7 @@ def reminder_campaign(personas, *, tools=None, **campaign_fields) -> Campaign:
     campaign = CampaignFactory(
         organization=organization, agent=agent, caller_id=caller_id, **campaign_fields
     )
-    for index, persona in enumerate(personas):
+    for index, persona in enumerate(personas, start=first_index):
         contact = ContactFactory(
             organization=organization,
             phone=persona_number(persona, index),

@@ -19,6 +19,7 @@ Sandbox controls (no auth; loopback only):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -67,6 +68,12 @@ def routes(carrier: Carrier) -> list[web.RouteDef]:
 
     async def create_call(request: web.Request) -> web.Response:
         form = await request.post()
+        if carrier.lost_create_requests > 0:
+            carrier.lost_create_requests -= 1
+            # aiohttp gives a handler no event for the client going away: poll the transport.
+            while request.transport is not None and not request.transport.is_closing():  # noqa: ASYNC110
+                await asyncio.sleep(0.1)  # until the client stops waiting for an answer
+            raise web.HTTPGatewayTimeout()
         events = [str(event) for event in form.getall("StatusCallbackEvent", [])]
         recording_events = [
             str(event)

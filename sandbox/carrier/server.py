@@ -103,6 +103,9 @@ class Carrier(ThreadedServer):
         self.recordings: dict[str, CarrierRecording] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._telephony: Telephony | None = None
+        # A fault to inject: the next this-many create requests are lost on the way. Each is
+        # read and never acted on nor answered, until the client gives up waiting.
+        self.lost_create_requests = 0
 
     def make_app(self) -> web.Application:
         from sandbox.carrier.rest import routes

@@ -136,8 +136,8 @@ def test_it_takes_the_sid_of_a_call_the_carrier_placed_and_never_dials_it_again(
 def test_it_does_not_take_an_earlier_or_another_calls_sid_for_the_interrupted_one(own_carrier):
     with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
         call = booked_call()
-        earlier = place_at_the_carrier(call)  # long before this request: another attempt
-        clock.shift(timedelta(minutes=10).total_seconds())
+        earlier = place_at_the_carrier(call)  # half a minute before this request
+        clock.shift(timedelta(seconds=30).total_seconds())
         # Another call of ours to the same number, placed just now with its SID recorded.
         other = Call.objects.get(pk=call.pk)
         other.pk, other.attempt, other.status = None, call.attempt + 1, CallStatus.COMPLETED

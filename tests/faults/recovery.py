@@ -21,11 +21,13 @@ FINAL_TARGET = (Target.Status.DONE, Target.Status.CLOSED)
 PERSONAS = ["busy", "no_answer", "failed", "busy", "no_answer", "failed"]
 
 
-def fault_campaign(*, calls_per_second: str, personas=PERSONAS) -> Campaign:
+def fault_campaign(*, calls_per_second: str, personas=PERSONAS, first_index=0) -> Campaign:
     """A running campaign of one attempt per target; a call that never reached the carrier
-    is tried again a second later."""
+    is tried again a second later. `first_index` gives it numbers of its own (see
+    `persona_number`)."""
     campaign = reminder_campaign(
         personas,
+        first_index=first_index,
         max_concurrent_calls=len(personas),
         calls_per_second=Decimal(calls_per_second),
         max_attempts=1,

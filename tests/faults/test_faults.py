@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
-from calls.models import Call, CallStatus
+from calls.models import Call, CallEvent, CallStatus
 from calls.tasks import dial, price_call, settle_target
 from campaigns.models import Target
 from tests.conftest import CarrierView
@@ -32,6 +32,7 @@ pytestmark = [
 ]
 
 POSTGRES_OUTAGE_SECONDS = 10
+LOST_REQUESTS = 2
 
 
 def post_signed_status(stack, carrier, call_id: int, sid: str) -> int:
@@ -151,8 +152,10 @@ def test_it_reclaims_the_calls_of_a_worker_killed_mid_dial_and_dials_each_once(
         return not stuck.exists()
 
     # A dead worker's claim is taken over within ~30 s: its 20 s lease, then the reclaimer's
-    # 10 s beat (the bound here is a liveness bound with room for a slow machine).
-    wait_until(moved_on, timeout=60, stack=fault_stack, what="the dead worker's calls reclaimed")
+    # 10 s beat. A call whose request it had already sent is looked up at the carrier ~40 s
+    # after the request (30 s of grace, then the beat). The bound here is a liveness bound
+    # with room for a slow machine.
+    wait_until(moved_on, timeout=90, stack=fault_stack, what="the dead worker's calls reclaimed")
     reclaimed_after = round(time.monotonic() - killed, 1)
     recovery = wait_for_recovery(fault_stack, campaign, fault_cleared_at=killed)
     outcome = assert_nothing_lost(view, campaign)
@@ -165,6 +168,33 @@ def test_it_reclaims_the_calls_of_a_worker_killed_mid_dial_and_dials_each_once(
             "recovery seconds": recovery,
             "calls reclaimed after (s)": reclaimed_after,
         },
+    )
+
+
+def test_it_dials_once_each_number_whose_dial_request_twilio_lost(
+    fault_stack, carrier, lawful_clock, figures
+):
+    view = CarrierView(carrier)
+    carrier.lost_create_requests = LOST_REQUESTS
+    started = time.monotonic()
+    try:
+        # Numbers no other test dials: the carrier's list of calls to them holds only ours.
+        campaign = fault_campaign(calls_per_second="1", first_index=100)
+        recovery = wait_for_recovery(fault_stack, campaign, fault_cleared_at=started)
+    finally:
+        carrier.lost_create_requests = 0
+    outcome = assert_nothing_lost(view, campaign)
+    events = CallEvent.objects.filter(call__target__campaign=campaign)
+    # Each lost request timed out, the carrier's list showed no such call, and the call was
+    # dialed again on the same attempt.
+    assert events.filter(kind="carrier_timeout").count() == LOST_REQUESTS
+    assert events.filter(kind="dial_not_received").count() == LOST_REQUESTS
+    assert not campaign_calls(campaign).filter(hangup_reason="dial_interrupted").exists()
+    figures.update(
+        fault="Twilio lost dial requests (no answer, no call placed)",
+        faults=LOST_REQUESTS,
+        **outcome,
+        **{"follow-ups recovered": LOST_REQUESTS, "recovery seconds": recovery},
     )
 
 

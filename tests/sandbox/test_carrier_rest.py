@@ -7,7 +7,9 @@ import urllib.request
 from itertools import pairwise
 
 import pytest
+import requests
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sandbox.carrier import Carrier, RequestRateLimit, Timing
@@ -66,6 +68,22 @@ def test_it_creates_fetches_and_hangs_up_a_call(carrier, client):
     assert call.hung_up_by == "api"
     assert client.calls(created.sid).fetch().status == "completed"
     assert client.calls(created.sid).fetch().end_time is not None
+
+
+def test_a_lost_create_request_places_nothing_and_is_never_answered(carrier):
+    http = TwilioHttpClient(timeout=1, max_retries=0)
+    client = Client(carrier.account_sid, carrier.auth_token, http_client=http)
+    client.api.base_url = carrier.base_url
+    carrier.lost_create_requests = 1
+
+    with pytest.raises(requests.exceptions.Timeout):
+        client.calls.create(to="+15551230000", from_=OWNED, twiml=HOLD_TWIML)
+    after = client.calls.create(to="+15551230000", from_=OWNED, twiml=HOLD_TWIML)
+
+    assert [call.sid for call in client.calls.list(to="+15551230000")] == [after.sid]
+    assert len(carrier.dials()) == 1
+    client.calls(after.sid).update(status="completed")
+    carrier.wait_for_call(after.sid)
 
 
 def test_it_lists_calls_newest_first(carrier, client):
