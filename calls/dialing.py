@@ -5,6 +5,7 @@ the carrier request, is the one that counts (docs/compliance.md).
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -260,8 +261,10 @@ CARRIER_CLOCK_SKEW = timedelta(seconds=10)
 # How long the carrier may stay unreachable for that question before the call is failed as
 # interrupted (its target then retries under the campaign's policy).
 LOOKUP_DEADLINE = timedelta(minutes=10)
-# Calls asked about per reclaimer beat: each question is one request to the carrier.
+# Calls asked about per reclaimer beat, and the seconds the questions may take in all (each
+# is one request to the carrier); the rest wait for the next beat.
 LOOKUPS_PER_BEAT = 20
+LOOKUP_SECONDS_PER_BEAT = 10
 
 
 def calls_dial_reclaimable(*, at: datetime) -> list[int]:
@@ -312,7 +315,10 @@ def calls_dial_interrupted_resolve(*, at: datetime) -> InterruptedDials:
         dial_requested_at__lte=at - REQUEST_GRACE,
     ).order_by("dial_requested_at")[:LOOKUPS_PER_BEAT]
     carrier_down = False
+    stop_asking = time.monotonic() + LOOKUP_SECONDS_PER_BEAT
     for call in candidates:
+        if not carrier_down and time.monotonic() > stop_asking:
+            break  # the rest are asked about at the next beat
         placed = None
         if not carrier_down:
             try:
@@ -321,6 +327,7 @@ def calls_dial_interrupted_resolve(*, at: datetime) -> InterruptedDials:
                 log.warning("Could not ask the carrier about call %s: %s", call.pk, error)
                 carrier_down = True  # the next questions this beat would fail the same way
         if placed is None:
+            # The carrier cannot be asked: only a call past the deadline is given up.
             if call.dial_requested_at <= at - LOOKUP_DEADLINE and call_dial_give_up(
                 call_id=call.pk, reason="dial_interrupted", at=at
             ):

@@ -70,12 +70,14 @@ def reclaim_dials() -> dict:
     dialed again), then dial again the calls whose worker died before sending them (their
     lease expired). Enqueuing twice is harmless: each `dial` goes through the claim."""
     now = timezone.now()
-    interrupted = calls_dial_interrupted_resolve(at=now)
+    # The database's answer first: the carrier's may be slow to come.
     redial = calls_dial_reclaimable(at=now)
-    for call_id in redial:
+    interrupted = calls_dial_interrupted_resolve(at=now)
+    # A call released here would be found by the next beat; it need not wait for it.
+    for call_id in [*redial, *interrupted.redial]:
         dial.apply_async(args=[call_id], queue="dial")
     return {
-        "redialed": len(redial),
+        "redialed": len(redial) + len(interrupted.redial),
         "adopted": len(interrupted.adopted),
         "closed": len(interrupted.closed),
     }
