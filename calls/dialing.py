@@ -174,28 +174,35 @@ def _dial_claimed(claim: DialClaim) -> DialResult:
             last_reason=ACCOUNT_PACING
         )
         raise DialLater(ACCOUNT_PACING, seconds=refusal.seconds)
+    # Everything the request needs is read before it is recorded, so that it leaves at once.
+    request = {
+        "to": call.to_number,
+        "from_": call.from_number,
+        "answer_url": public_url("calls:answer", call_id=call.pk),
+        "status_callback": public_url("calls:status", call_id=call.pk),
+        "amd_callback": public_url("calls:amd", call_id=call.pk),
+        "ring_timeout": RING_TIMEOUT_SECONDS,
+        "time_limit": call.agent.max_call_seconds + TIME_LIMIT_MARGIN_SECONDS,
+        "recording_callback": (
+            public_url("calls:recording", call_id=call.pk)
+            if call.organization.record_calls
+            else None
+        ),
+    }
     if not _request_recorded(claim, at=timezone.now()):
         return DialResult(call_id, placed=False, reason="lease expired")
     try:
-        carrier_call = twilio.create_call(
-            to=call.to_number,
-            from_=call.from_number,
-            answer_url=public_url("calls:answer", call_id=call.pk),
-            status_callback=public_url("calls:status", call_id=call.pk),
-            amd_callback=public_url("calls:amd", call_id=call.pk),
-            ring_timeout=RING_TIMEOUT_SECONDS,
-            time_limit=call.agent.max_call_seconds + TIME_LIMIT_MARGIN_SECONDS,
-            recording_callback=(
-                public_url("calls:recording", call_id=call.pk)
-                if call.organization.record_calls
-                else None
-            ),
-        )
+        carrier_call = twilio.create_call(**request)
     except twilio.CarrierError as error:
         return _carrier_refused(call, error)
 
     # Store the SID at once; a callback may already have moved the call past `initiated`.
-    Call.objects.filter(pk=call.pk, carrier_sid__isnull=True).update(carrier_sid=carrier_call.sid)
+    stored = Call.objects.filter(pk=call.pk, carrier_sid__isnull=True).update(
+        carrier_sid=carrier_call.sid
+    )
+    if not stored and not Call.objects.filter(pk=call.pk, carrier_sid=carrier_call.sid).exists():
+        _hang_up_duplicate(call, sid=carrier_call.sid)
+        return DialResult(call_id, placed=False, reason="duplicate")
     Target.objects.filter(pk=target.pk, last_reason=ACCOUNT_PACING).update(last_reason="")
     if Call.objects.filter(pk=call.pk, status=CallStatus.DIALING).exists():
         call_transition(
@@ -205,6 +212,20 @@ def _dial_claimed(claim: DialClaim) -> DialResult:
             data={"sid": carrier_call.sid},
         )
     return DialResult(call_id, placed=True)
+
+
+def _hang_up_duplicate(call: Call, *, sid: str) -> None:
+    """The call already has another carrier call (an earlier request of it that the carrier
+    placed late, after the call was released and dialed again): end this one at once, so
+    that no carrier call goes on unaccounted for."""
+    log.error("Call %s: the carrier placed it twice; hanging up %s", call.pk, sid)
+    CallEvent.objects.create(
+        call=call, at=timezone.now(), kind="duplicate_hung_up", data={"sid": sid}
+    )
+    try:
+        twilio.hang_up(sid)
+    except twilio.CarrierError as error:
+        log.error("Call %s: could not hang up the duplicate %s: %s", call.pk, sid, error)
 
 
 def _carrier_refused(call: Call, error: twilio.CarrierError) -> DialResult:
@@ -250,10 +271,14 @@ def _refuse(call: Call, *, reason: str, verdict: str, retry_at: datetime | None)
     )
 
 
+# The `dial` task's hard time limit: past it, the worker that recorded a request can no
+# longer be sending it (calls.tasks.dial).
+DIAL_TIME_LIMIT_SECONDS = 60
 # After the request was recorded, how long a call may stay without a SID before the carrier
-# is asked about it: the request's own timeout plus time for the carrier's first callback,
-# which carries the SID if the carrier placed the call.
-REQUEST_GRACE = timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS + 20)
+# is asked about it: longer than the worker may still be sending it, and time for the
+# carrier's first callback, which carries the SID if the carrier placed the call. Asking
+# sooner could find nothing yet and dial the number a second time.
+REQUEST_GRACE = timedelta(seconds=DIAL_TIME_LIMIT_SECONDS + 10)
 # How far apart the carrier's clock and ours may be when its record of a call is matched to
 # our request: the carrier's times are whole seconds, and both clocks are kept by NTP. Wider
 # would risk taking an earlier call to the number (from outside VoiceOps) for ours.
@@ -320,14 +345,16 @@ def calls_dial_interrupted_resolve(*, at: datetime) -> InterruptedDials:
         if not carrier_down and time.monotonic() > stop_asking:
             break  # the rest are asked about at the next beat
         placed = None
-        if not carrier_down:
+        if not carrier_down and not _sibling_unsettled(call):
             try:
                 placed = twilio.calls_between(to=call.to_number, from_=call.from_number)
             except twilio.CarrierError as error:
                 log.warning("Could not ask the carrier about call %s: %s", call.pk, error)
-                carrier_down = True  # the next questions this beat would fail the same way
+                # Unreachable or failing: the next questions this beat would fail the same way.
+                carrier_down = not error.permanent
         if placed is None:
-            # The carrier cannot be asked: only a call past the deadline is given up.
+            # The carrier cannot be asked, or its answer could not tell this call from another
+            # of ours: only a call past the deadline is given up.
             if call.dial_requested_at <= at - LOOKUP_DEADLINE and call_dial_give_up(
                 call_id=call.pk, reason="dial_interrupted", at=at
             ):
@@ -341,19 +368,47 @@ def calls_dial_interrupted_resolve(*, at: datetime) -> InterruptedDials:
     return resolved
 
 
+def _sibling_unsettled(call: Call) -> bool:
+    """Another call of ours from the same number to the same number is also dialing without a
+    SID (two campaigns reaching one person): the carrier's list could not tell whose a call
+    is, so neither is settled until one has its SID."""
+    return (
+        Call.objects.filter(
+            status=CallStatus.DIALING,
+            carrier_sid__isnull=True,
+            to_number=call.to_number,
+            from_number=call.from_number,
+        )
+        .exclude(pk=call.pk)
+        .exists()
+    )
+
+
+def _first_request_at(call: Call) -> datetime:
+    """When this call's first request was recorded: a request released as never received
+    leaves its time on the `dial_not_received` event, and the carrier may yet place it."""
+    earlier = [
+        datetime.fromisoformat(data["requested_at"])
+        for data in CallEvent.objects.filter(call=call, kind="dial_not_received").values_list(
+            "data", flat=True
+        )
+        if data and data.get("requested_at")
+    ]
+    return min([call.dial_requested_at, *earlier])
+
+
 def _interrupted_settle(call: Call, placed: list[twilio.CarrierCall], *, at: datetime) -> str:
     """Apply the carrier's list of calls to the number to one interrupted request, under the
     call's row lock: a SID that arrived by callback meanwhile wins."""
     requested = call.dial_requested_at
-    earliest = requested - CARRIER_CLOCK_SKEW
-    latest = requested + timedelta(seconds=twilio.REQUEST_TIMEOUT_SECONDS) + CARRIER_CLOCK_SKEW
-    # Ours is a call created while the request was under way, and not already another call's
-    # (an earlier attempt, or another campaign's call to the same number). Undated counts as
-    # ours: the safe mistake is to adopt, never to dial twice.
+    earliest = _first_request_at(call) - CARRIER_CLOCK_SKEW
+    # Ours is a call created since the request (however late it left), and not already
+    # another call's (an earlier attempt, or another campaign's call to the same number).
+    # Undated counts as ours: the safe mistake is to adopt, never to dial twice.
     recent = [
         found
         for found in placed
-        if found.created_at is None or earliest <= found.created_at <= latest
+        if found.created_at is None or earliest <= found.created_at <= at + CARRIER_CLOCK_SKEW
     ]
     with transaction.atomic():
         locked = Call.objects.select_for_update().get(pk=call.pk)

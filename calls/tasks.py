@@ -18,6 +18,7 @@ from calls.analysis import (
 from calls.carrier_prices import carrier_prices_poll
 from calls.costs import call_price
 from calls.dialing import (
+    DIAL_TIME_LIMIT_SECONDS,
     RING_TIMEOUT_SECONDS,
     DialLater,
     call_dial,
@@ -48,7 +49,12 @@ ANALYSIS_MAX_BACKOFF_SECONDS = 300
 SETTLE_WAIT_SECONDS = 2
 
 
-@shared_task(bind=True, max_retries=DIAL_MAX_RETRIES, time_limit=60, soft_time_limit=45)
+@shared_task(
+    bind=True,
+    max_retries=DIAL_MAX_RETRIES,
+    time_limit=DIAL_TIME_LIMIT_SECONDS,
+    soft_time_limit=DIAL_TIME_LIMIT_SECONDS - 15,
+)
 @retries_on_outage
 def dial(self, call_id: int) -> dict:
     """Place one booked call (queue `dial`). Idempotent, and safe against concurrent or
@@ -63,7 +69,9 @@ def dial(self, call_id: int) -> dict:
     return {"call": result.call_id, "placed": result.placed, "reason": result.reason}
 
 
-@shared_task(time_limit=30, soft_time_limit=20)
+# Room for the carrier lookups' 10 s, and one more request that began just before (connect
+# and read timeouts, 10 s each).
+@shared_task(time_limit=60, soft_time_limit=50)
 def reclaim_dials() -> dict:
     """Beat, every few seconds: ask the carrier about the calls whose request was sent but
     never answered with a SID (it placed them, or it never received them and they are

@@ -316,6 +316,8 @@ def event_text(kind: str, data: dict, *, from_status: str = "", to_status: str =
         return "The carrier was unavailable; the dial will be retried"
     if kind == "carrier_timeout":
         return "The carrier did not answer the dial request; it will be asked whether it placed the call"
+    if kind == "duplicate_hung_up":
+        return "The carrier placed the call a second time; the second call was hung up"
     if kind == "dial_not_received":
         return "The carrier never received the dial request; the call will be dialled again"
     if kind == "stale_callback":

@@ -14,6 +14,7 @@ import redis
 import requests
 import time_machine
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -133,6 +134,44 @@ def test_it_takes_the_sid_of_a_call_the_carrier_placed_and_never_dials_it_again(
     assert [placed.sid for placed in own_carrier.calls_to(call.to_number)] == [sid]
 
 
+def test_it_takes_a_call_the_carrier_placed_late_for_the_interrupted_one(own_carrier):
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
+        call = booked_call()
+        request_recorded_then_worker_died(call)
+        clock.shift(25)  # the request reached the carrier long after it was recorded
+        sid = place_at_the_carrier(call)
+
+        clock.shift(REQUEST_GRACE.total_seconds())
+        resolved = calls_dial_interrupted_resolve(at=timezone.now())
+
+    call.refresh_from_db()
+    assert resolved.adopted == [call.pk]
+    assert call.carrier_sid == sid
+    assert len(own_carrier.calls_to(call.to_number)) == 1
+
+
+def test_two_of_our_calls_to_one_number_wait_until_the_carrier_tells_them_apart(own_carrier):
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
+        call = booked_call()
+        request_recorded_then_worker_died(call)
+        # Another campaign's call to the same person, whose answer is late too.
+        sibling = Call.objects.get(pk=call.pk)
+        sibling.pk, sibling.attempt = None, call.attempt + 1
+        sibling.save()
+        sid = place_at_the_carrier(sibling)
+
+        clock.shift(REQUEST_GRACE.total_seconds() + 1)
+        waiting = calls_dial_interrupted_resolve(at=timezone.now())
+        # The sibling's status callback brings its SID: the carrier's list now tells.
+        Call.objects.filter(pk=sibling.pk).update(carrier_sid=sid)
+        resolved = calls_dial_interrupted_resolve(at=timezone.now())
+
+    call.refresh_from_db()
+    assert (waiting.redial, waiting.adopted, waiting.closed) == ([], [], [])
+    assert resolved.redial == [call.pk]  # the carrier's only call was the sibling's
+    assert call.carrier_sid is None
+
+
 def test_it_does_not_take_an_earlier_or_another_calls_sid_for_the_interrupted_one(own_carrier):
     with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
         call = booked_call()
@@ -182,10 +221,13 @@ def test_it_waits_for_an_unreachable_carrier_then_fails_the_call_as_interrupted(
 
 
 class SlowCarrier(BaseHTTPRequestHandler):
-    """Passes requests to the carrier, but answers a new call's request only after the
-    client has stopped waiting: the carrier placed the call, the answer was lost."""
+    """Passes requests to the carrier. A new call's request is answered `hold_seconds` late
+    (past the client's timeout, by default: the carrier placed the call, the answer was
+    lost), after `before_answer` runs."""
 
     carrier_url = ""
+    hold_seconds = twilio.REQUEST_TIMEOUT_SECONDS + 1
+    before_answer = None
 
     def do_POST(self):
         self._forward("POST", self.rfile.read(int(self.headers["Content-Length"])))
@@ -206,7 +248,9 @@ class SlowCarrier(BaseHTTPRequestHandler):
             timeout=10,
         )
         if method == "POST" and self.path.endswith("/Calls.json"):
-            threading.Event().wait(twilio.REQUEST_TIMEOUT_SECONDS + 1)
+            if SlowCarrier.before_answer:
+                SlowCarrier.before_answer()
+            threading.Event().wait(SlowCarrier.hold_seconds)
         self.send_response(response.status_code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(response.content)))
@@ -225,6 +269,8 @@ def slow_carrier(own_carrier):
     with override_settings(TWILIO_API_URL=f"http://127.0.0.1:{server.server_port}"):
         yield own_carrier
     server.shutdown()
+    SlowCarrier.hold_seconds = twilio.REQUEST_TIMEOUT_SECONDS + 1
+    SlowCarrier.before_answer = None
 
 
 def test_a_call_the_carrier_placed_without_answering_in_time_goes_on_and_is_not_failed(
@@ -246,3 +292,28 @@ def test_a_call_the_carrier_placed_without_answering_in_time_goes_on_and_is_not_
     assert resolved.adopted == [call.pk]
     assert len(placed) == 1
     assert (call.status, call.carrier_sid) == (CallStatus.INITIATED, placed[0].sid)
+
+
+def test_a_second_carrier_call_for_one_call_is_hung_up_at_once(slow_carrier):
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True):
+        call = booked_call()
+        SlowCarrier.hold_seconds = 0
+        first = place_at_the_carrier(call)  # an earlier request of the call, placed late
+
+        def first_callback_arrives():
+            # Its status callback names it while the call's new request is at the carrier.
+            try:
+                Call.objects.filter(pk=call.pk).update(carrier_sid=first)
+            finally:
+                connection.close()
+
+        SlowCarrier.before_answer = first_callback_arrives
+        result = call_dial(call_id=call.pk)
+
+    call.refresh_from_db()
+    second = [placed for placed in slow_carrier.calls_to(call.to_number) if placed.sid != first]
+    assert (result.placed, result.reason) == (False, "duplicate")
+    assert call.carrier_sid == first
+    assert len(second) == 1
+    assert second[0].hung_up_by == "api"
+    assert CallEvent.objects.filter(call=call, kind="duplicate_hung_up").count() == 1
