@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import requests
+import urllib3
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -121,12 +122,32 @@ def _request(operation):
         return operation()
     except TwilioRestException as error:
         raise _classify(error) from error
-    except requests.exceptions.ConnectionError as error:  # refused or unreachable: never sent
-        raise CarrierError(
+    except requests.exceptions.ConnectionError as error:
+        if _connection_dropped(error):
+            raise CarrierError(
+                f"Twilio dropped the connection before answering: {error}",
+                code=None,
+                status=None,
+                permanent=False,
+                maybe_placed=True,
+            ) from error
+        raise CarrierError(  # refused, unreachable or no connection in time: never sent
             f"Twilio could not be reached: {error}", code=None, status=None, permanent=False
         ) from error
     except requests.exceptions.Timeout as error:
         raise _timed_out(error) from error
+
+
+def _connection_dropped(error: requests.exceptions.ConnectionError) -> bool:
+    """Whether the connection was made and then lost, so that the request may have reached
+    Twilio; a connection that was never made (refused, no such host, connect timeout) is
+    not."""
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return not isinstance(
+        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    )
 
 
 def _timed_out(error: Exception) -> CarrierError:

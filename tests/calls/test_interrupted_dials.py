@@ -5,6 +5,7 @@ no attempt is spent on a call that never happened."""
 
 import base64
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -228,6 +229,7 @@ class SlowCarrier(BaseHTTPRequestHandler):
     carrier_url = ""
     hold_seconds = twilio.REQUEST_TIMEOUT_SECONDS + 1
     before_answer = None
+    drop_answer = False  # close the connection instead of answering a new call's request
 
     def do_POST(self):
         self._forward("POST", self.rfile.read(int(self.headers["Content-Length"])))
@@ -250,6 +252,10 @@ class SlowCarrier(BaseHTTPRequestHandler):
         if method == "POST" and self.path.endswith("/Calls.json"):
             if SlowCarrier.before_answer:
                 SlowCarrier.before_answer()
+            if SlowCarrier.drop_answer:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             threading.Event().wait(SlowCarrier.hold_seconds)
         self.send_response(response.status_code)
         self.send_header("Content-Type", "application/json")
@@ -271,6 +277,7 @@ def slow_carrier(own_carrier):
     server.shutdown()
     SlowCarrier.hold_seconds = twilio.REQUEST_TIMEOUT_SECONDS + 1
     SlowCarrier.before_answer = None
+    SlowCarrier.drop_answer = False
 
 
 def test_a_call_the_carrier_placed_without_answering_in_time_goes_on_and_is_not_failed(
@@ -317,3 +324,22 @@ def test_a_second_carrier_call_for_one_call_is_hung_up_at_once(slow_carrier):
     assert len(second) == 1
     assert second[0].hung_up_by == "api"
     assert CallEvent.objects.filter(call=call, kind="duplicate_hung_up").count() == 1
+
+
+def test_a_create_whose_connection_drops_after_sending_is_looked_up_and_not_sent_again(
+    slow_carrier,
+):
+    with time_machine.travel(TUESDAY_AFTERNOON, tick=True) as clock:
+        call = booked_call()
+        SlowCarrier.drop_answer = True  # the carrier placed the call, then the line dropped
+        result = call_dial(call_id=call.pk)
+        SlowCarrier.drop_answer = False
+        clock.shift(REQUEST_GRACE.total_seconds() + 1)
+        resolved = calls_dial_interrupted_resolve(at=timezone.now())
+
+    call.refresh_from_db()
+    placed = slow_carrier.calls_to(call.to_number)
+    assert (result.placed, result.reason) == (False, "carrier_timeout")
+    assert resolved.adopted == [call.pk]
+    assert len(placed) == 1
+    assert call.carrier_sid == placed[0].sid
