@@ -4,7 +4,8 @@ Each follow-up is a task that takes the call's id and is safe to run twice, and 
 marker on the call that says it has run (`settled_at`, `priced_at`). When a call reaches
 a final status, `call_finished` enqueues every follow-up after commit; if the broker cannot
 be reached at that moment the message is lost, but the marker stays empty, and
-`followups_reconcile` (beat, every minute) finds the call and enqueues the step again.
+`followups_reconcile` (beat, every minute) finds the call and enqueues the step again. The
+same covers a message held by a worker that died.
 
 A new follow-up is one more `FollowUp` in `FOLLOW_UPS`: its task, its queue, and which
 finished calls still need it.
@@ -22,6 +23,10 @@ from voiceops.broker import enqueue
 # How long after its end a call is left to the normal path before the reconciler steps
 # in: pricing alone may wait two minutes for the media bridge's last write.
 GRACE = timedelta(minutes=5)
+# The same for a step that waits for nothing (`FollowUp.ready`): long enough for the normal
+# path, short so that a step held by a worker that died is redone soon. (The broker gives a
+# dead worker's unacknowledged messages back only after its visibility timeout, an hour.)
+READY_GRACE = timedelta(seconds=30)
 BATCH = 500
 
 
@@ -34,11 +39,24 @@ class FollowUp:
     # Enqueued as soon as the call ends; False for a step another step chains (analysis
     # follows pricing), which only the reconciler sends on its own.
     on_finish: bool = True
+    # The calls for which the step waits for nothing: redone after READY_GRACE, not GRACE.
+    ready: Q | None = None
 
 
 FOLLOW_UPS = (
-    FollowUp("calls.tasks.settle_target", "default", Q(target__isnull=False, settled_at=None)),
-    FollowUp("calls.tasks.price_call", "postcall", Q(priced_at=None)),
+    FollowUp(
+        "calls.tasks.settle_target",
+        "default",
+        Q(target__isnull=False, settled_at=None),
+        ready=Q(),
+    ),
+    # Pricing waits for an answered call's media bridge to write its last usage.
+    FollowUp(
+        "calls.tasks.price_call",
+        "postcall",
+        Q(priced_at=None),
+        ready=Q(answered_at__isnull=True) | Q(media_ended_at__isnull=False),
+    ),
     # Pricing chains the analysis; the reconciler sends it again only for answered calls
     # with a transcript not yet analysed and with no recorded error.
     FollowUp(
@@ -65,9 +83,13 @@ def call_finished(call_id: int) -> None:
 
 
 def calls_missing(step: FollowUp, *, at: datetime, limit: int = BATCH) -> list[int]:
-    """Finished calls, ended more than GRACE before `at`, still waiting for `step`."""
+    """Finished calls still waiting for `step`, ended more than GRACE before `at` (or
+    READY_GRACE, for the calls for which the step waits for nothing)."""
+    overdue = Q(ended_at__lt=at - GRACE)
+    if step.ready is not None:
+        overdue |= step.ready & Q(ended_at__lt=at - READY_GRACE)
     return list(
-        Call.objects.filter(step.pending, status__in=TERMINAL, ended_at__lt=at - GRACE)
+        Call.objects.filter(step.pending, overdue, status__in=TERMINAL)
         .order_by("ended_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
